@@ -1,0 +1,120 @@
+import { useId, useRef, useState, type FormEvent } from 'react';
+import type { TaskFilter } from '../api';
+import type { TasksState } from '../useTasks';
+import { ErrorState } from './ErrorState';
+import { TaskItem } from './TaskItem';
+
+const FILTERS: { value: TaskFilter; label: string }[] = [
+  { value: 'all', label: 'All' },
+  { value: 'pending', label: 'Pending' },
+  { value: 'completed', label: 'Completed' },
+];
+
+const EMPTY: Record<TaskFilter, string> = {
+  all: 'No tasks yet. Add one above, or tell the chat “remind me to buy milk”.',
+  pending: 'Nothing pending. Nice work!',
+  completed: 'No completed tasks yet.',
+};
+
+interface Props {
+  state: TasksState;
+  hidden?: boolean;
+}
+
+export function TaskPane({ state, hidden }: Props) {
+  const [title, setTitle] = useState('');
+  const [adding, setAdding] = useState(false);
+  const headingRef = useRef<HTMLHeadingElement>(null);
+  const id = useId();
+
+  async function add(e: FormEvent) {
+    e.preventDefault();
+    const t = title.trim();
+    if (!t || adding) return;
+    setAdding(true);
+    const ok = await state.add(t);
+    setAdding(false);
+    if (ok) setTitle('');
+  }
+
+  function remove(taskId: number) {
+    headingRef.current?.focus(); // the focused Delete button is about to disappear
+    void state.remove(taskId);
+  }
+
+  return (
+    <section className={`pane pane--tasks${hidden ? ' pane--hidden' : ''}`} aria-labelledby={`${id}-h`}>
+      <div className="pane__head">
+        <h2 id={`${id}-h`} ref={headingRef} tabIndex={-1}>
+          Tasks
+        </h2>
+        <div className="segmented" role="group" aria-label="Show tasks">
+          {FILTERS.map((f) => (
+            <button
+              key={f.value}
+              type="button"
+              className="segmented__btn"
+              aria-pressed={state.filter === f.value}
+              onClick={() => state.setFilter(f.value)}
+            >
+              {f.label}
+            </button>
+          ))}
+        </div>
+      </div>
+
+      <form className="add-task" onSubmit={add}>
+        <label htmlFor={`${id}-new`} className="visually-hidden">
+          New task
+        </label>
+        <input
+          id={`${id}-new`}
+          className="add-task__input"
+          placeholder="Add a task…"
+          value={title}
+          maxLength={500}
+          onChange={(e) => setTitle(e.target.value)}
+        />
+        <button className="btn btn--primary" type="submit" disabled={adding || !title.trim()}>
+          Add
+        </button>
+      </form>
+
+      {state.actionError && (
+        <div className="inline-alert" role="alert">
+          <span>{state.actionError}</span>
+          <button type="button" className="link" onClick={state.dismissActionError}>
+            Dismiss
+          </button>
+        </div>
+      )}
+
+      <div className="pane__body" aria-busy={state.status === 'loading'}>
+        {state.status === 'loading' && (
+          <p className="muted" role="status">
+            Loading tasks…
+          </p>
+        )}
+        {state.status === 'error' && (
+          <ErrorState message={state.loadError ?? 'Cannot reach the server.'} onRetry={() => void state.reload()} />
+        )}
+        {state.status === 'ready' &&
+          (state.tasks.length === 0 ? (
+            <p className="empty">{EMPTY[state.filter]}</p>
+          ) : (
+            <ul className="task-list" aria-label={`${FILTERS.find((f) => f.value === state.filter)?.label} tasks`}>
+              {state.tasks.map((t) => (
+                <TaskItem
+                  key={t.id}
+                  task={t}
+                  onToggle={(tid, c) => void state.setCompleted(tid, c)}
+                  onRename={state.rename}
+                  onDelete={remove}
+                />
+              ))}
+            </ul>
+          ))}
+      </div>
+    </section>
+  );
+}
