@@ -61,7 +61,7 @@ export function ChatPane({ api, onTasksChanged, hidden }: Props) {
   useLayoutEffect(() => {
     const el = listRef.current;
     if (el) el.scrollTop = el.scrollHeight;
-  }, [items, sending]);
+  }, [items, sending, hidden]);
 
   const send = useCallback(
     async (text: string, retryKey?: string) => {
