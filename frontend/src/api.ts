@@ -31,6 +31,8 @@ export interface TaskPatch {
 export type ConversationId = number | string;
 
 export interface ToolCall {
+  /** Present on stored assistant messages: pairs the call with its `tool` result message. */
+  id?: string;
   name: string;
   arguments: unknown;
   result: unknown;
@@ -56,6 +58,8 @@ export interface Message {
   role: Role;
   content: string;
   tool_calls: ToolCall[];
+  /** On a `tool` message: the id of the call whose result `content` holds. */
+  tool_call_id?: string;
   created_at?: string;
 }
 
@@ -141,7 +145,7 @@ function listOf(body: unknown, ...keys: string[]): unknown[] {
   return [];
 }
 
-function parseMaybeJson(v: unknown): unknown {
+export function parseMaybeJson(v: unknown): unknown {
   if (typeof v !== 'string') return v;
   const s = v.trim();
   if (!(s.startsWith('{') || s.startsWith('['))) return v;
@@ -155,11 +159,13 @@ function parseMaybeJson(v: unknown): unknown {
 export function normalizeToolCall(raw: unknown): ToolCall {
   const o = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
   const fn = (o.function && typeof o.function === 'object' ? o.function : {}) as Record<string, unknown>;
-  return {
+  const call: ToolCall = {
     name: String(o.name ?? fn.name ?? 'tool'),
     arguments: parseMaybeJson(o.arguments ?? fn.arguments ?? {}),
     result: parseMaybeJson(o.result ?? o.output ?? null),
   };
+  if (typeof o.id === 'string' && o.id) call.id = o.id;
+  return call;
 }
 
 function toolCallsOf(raw: unknown): ToolCall[] {
@@ -176,6 +182,7 @@ export function normalizeMessage(raw: unknown, index = 0): Message {
     role: (known as string[]).includes(role) ? (role as Role) : 'assistant',
     content: typeof o.content === 'string' ? o.content : o.content == null ? '' : JSON.stringify(o.content),
     tool_calls: toolCallsOf(o.tool_calls),
+    tool_call_id: typeof o.tool_call_id === 'string' && o.tool_call_id ? o.tool_call_id : undefined,
     created_at: typeof o.created_at === 'string' ? o.created_at : undefined,
   };
 }

@@ -38,16 +38,33 @@ describe('messagesToItems', () => {
     ]);
   });
 
-  it('folds tool messages and tool-only assistant turns into the next reply', () => {
+  it('pairs stored tool calls with their tool results by id', () => {
     const items = messagesToItems([
-      m(1, 'user', 'add milk'),
-      m(2, 'assistant', '', [{ name: 'add_task', arguments: { title: 'milk' }, result: null }]),
-      m(3, 'tool', '{"id":1}'),
-      m(4, 'assistant', 'Done.'),
-      m(5, 'system', 'ignored'),
+      m(1, 'user', 'add milk and list'),
+      m(2, 'assistant', '', [
+        { id: 'c1', name: 'add_task', arguments: { title: 'milk' }, result: null },
+        { id: 'c2', name: 'list_tasks', arguments: {}, result: null },
+      ]),
+      { ...m(3, 'tool', '[{"id":1,"title":"milk"}]'), tool_call_id: 'c2' },
+      { ...m(4, 'tool', '{"id":1,"title":"milk","completed":false}'), tool_call_id: 'c1' },
+      m(5, 'assistant', 'Added task 1: milk'),
+      m(6, 'system', 'ignored'),
+      m(7, 'user', 'next'),
     ]);
-    expect(items).toHaveLength(2);
-    expect(items[1].text).toBe('Done.');
-    expect(items[1].toolCalls.map((t) => t.name)).toEqual(['add_task', 'tool']);
+    expect(items.map((i) => [i.role, i.text])).toEqual([
+      ['user', 'add milk and list'],
+      ['assistant', 'Added task 1: milk'],
+      ['user', 'next'],
+    ]);
+    expect(items[1].toolCalls.map(toolCallLine)).toEqual([
+      'add_task(title: "milk") → #1 milk',
+      'list_tasks() → 1 task',
+    ]);
+  });
+
+  it('keeps unpaired tool results and unanswered calls visible', () => {
+    const items = messagesToItems([m(1, 'user', 'x'), m(2, 'tool', 'done'), m(3, 'user', 'y')]);
+    expect(items.map((i) => i.role)).toEqual(['user', 'assistant', 'user']);
+    expect(toolCallLine(items[1].toolCalls[0])).toBe('tool() → done');
   });
 });

@@ -1,6 +1,6 @@
 // Turns tool calls and stored messages into what the chat pane shows. Plain strings only:
 // everything is rendered as React text nodes, never as HTML.
-import type { Message, ToolCall } from './api';
+import { parseMaybeJson, type Message, type ToolCall } from './api';
 
 export interface ChatItem {
   key: string;
@@ -61,32 +61,38 @@ export function toolCallLine(tc: ToolCall): string {
 }
 
 /**
- * Stored history -> chat items. Tool-role messages (if the backend stores them) are folded
- * into the assistant reply that follows them, so a reloaded chat looks like the live one.
+ * Stored history -> chat items, so a reloaded chat looks like the live one. The backend stores
+ * OpenAI-style turns: an assistant message that requests tools (`tool_calls` with ids, often no
+ * text), one `tool` message per call (`tool_call_id`, result in `content`), then the assistant's
+ * answer. Calls and results are paired by id and shown with the answer that follows them.
  */
 export function messagesToItems(messages: Message[]): ChatItem[] {
   const items: ChatItem[] = [];
-  let pendingTools: ToolCall[] = [];
-  messages.forEach((m, i) => {
-    if (m.role === 'system') return;
+  let pending: ToolCall[] = [];
+  const flush = (key: string, text: string) => {
+    items.push({ key, role: 'assistant', text, toolCalls: pending });
+    pending = [];
+  };
+  for (const m of messages) {
+    const key = `h-${String(m.id)}`;
+    if (m.role === 'system') continue;
     if (m.role === 'tool') {
-      if (m.tool_calls.length) pendingTools.push(...m.tool_calls);
-      else if (m.content) pendingTools.push({ name: 'tool', arguments: null, result: m.content });
-      return;
+      const result = parseMaybeJson(m.content);
+      const call =
+        pending.find((c) => m.tool_call_id !== undefined && c.id === m.tool_call_id) ??
+        pending.find((c) => c.result === null || c.result === undefined);
+      if (call) call.result = result;
+      else pending.push({ name: 'tool', arguments: null, result });
+      continue;
     }
     if (m.role === 'assistant') {
-      const calls = [...pendingTools, ...m.tool_calls];
-      pendingTools = [];
-      // An assistant turn that only requested tools (no text yet) merges into the next one.
-      if (!m.content && calls.length && i < messages.length - 1) {
-        pendingTools = calls;
-        return;
-      }
-      items.push({ key: `h-${String(m.id)}`, role: 'assistant', text: m.content, toolCalls: calls });
-      return;
+      pending.push(...m.tool_calls.map((c) => ({ ...c })));
+      if (m.content) flush(key, m.content);
+      continue;
     }
-    items.push({ key: `h-${String(m.id)}`, role: 'user', text: m.content, toolCalls: [] });
-  });
-  if (pendingTools.length) items.push({ key: 'h-tools-tail', role: 'assistant', text: '', toolCalls: pendingTools });
+    if (pending.length) flush(`${key}-tools`, ''); // tool calls that never got an answer
+    items.push({ key, role: 'user', text: m.content, toolCalls: [] });
+  }
+  if (pending.length) flush('h-tools-tail', '');
   return items;
 }
