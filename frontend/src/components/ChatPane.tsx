@@ -94,7 +94,7 @@ export function ChatPane({ api, onTasksChanged, hidden }: Props) {
   function submit(e: FormEvent) {
     e.preventDefault();
     const text = draft.trim();
-    if (!text || sending) return;
+    if (!text || sending || history === 'loading') return;
     setDraft('');
     void send(text);
   }
@@ -176,7 +176,7 @@ export function ChatPane({ api, onTasksChanged, hidden }: Props) {
           maxLength={4000}
           onChange={(e) => setDraft(e.target.value)}
         />
-        <button className="btn btn--primary" type="submit" disabled={sending || !draft.trim()}>
+        <button className="btn btn--primary" type="submit" disabled={sending || history === 'loading' || !draft.trim()}>
           {sending ? 'Sending…' : 'Send'}
         </button>
       </form>
