@@ -88,9 +88,13 @@ if [ "${1:-}" = "--inner" ]; then
   ng="$tmp/nginx"
   mkdir -p "$ng/conf.d"
   chmod 755 "$tmp" "$ng"
-  # As the image's entrypoint does: substitute only the variables that are set.
-  BACKEND_HOST=127.0.0.1 BACKEND_PORT="$bport" envsubst '${BACKEND_HOST} ${BACKEND_PORT}' \
-    <"$fe/nginx.conf" >"$ng/conf.d/default.conf"
+  # As the image's 20-envsubst-on-templates.sh does: substitute every variable that is set in
+  # the environment (so the template must not clash with any), and nothing else.
+  (
+    export BACKEND_HOST=127.0.0.1 BACKEND_PORT="$bport"
+    defined_envs=$(printf '${%s} ' $(awk 'END { for (name in ENVIRON) { print name } }' </dev/null))
+    envsubst "$defined_envs" <"$fe/nginx.conf" >"$ng/conf.d/default.conf"
+  )
   # The only two differences from the image: a loopback test port, and dist/ as the root.
   sed -i -e "s|^\(\s*\)listen 8080;|\1listen 127.0.0.1:$fport;|" \
     -e "s|^\(\s*\)root /usr/share/nginx/html;|\1root $fe/dist;|" "$ng/conf.d/default.conf"
