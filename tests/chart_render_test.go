@@ -74,6 +74,11 @@ func chartCapabilities(t testing.TB) *chartutil.Capabilities {
 // validated against values.schema.json, as `helm install` does) and returns the rendered files.
 func renderChartFiles(t testing.TB, vals map[string]any) (map[string]string, error) {
 	t.Helper()
+	return renderChartFilesAs(t, chartReleaseName, vals)
+}
+
+func renderChartFilesAs(t testing.TB, release string, vals map[string]any) (map[string]string, error) {
+	t.Helper()
 	c := loadTodoChart(t)
 	if !chartutil.IsCompatibleRange(c.Metadata.KubeVersion, chartKubeVersion) {
 		t.Fatalf("chart kubeVersion %q excludes %s", c.Metadata.KubeVersion, chartKubeVersion)
@@ -81,7 +86,7 @@ func renderChartFiles(t testing.TB, vals map[string]any) (map[string]string, err
 	// Values are deep-copied: Helm's coalescing mutates maps it is given.
 	vals = chartDeepCopy(t, vals)
 	rv, err := chartutil.ToRenderValues(c, vals, chartutil.ReleaseOptions{
-		Name: chartReleaseName, Namespace: chartNamespace, Revision: 1, IsInstall: true,
+		Name: release, Namespace: chartNamespace, Revision: 1, IsInstall: true,
 	}, chartCapabilities(t))
 	if err != nil {
 		return nil, err
@@ -135,7 +140,12 @@ func (r chartRendered) allYAML() string {
 // renderChart renders and strict-decodes; any error fails the test.
 func renderChart(t testing.TB, vals map[string]any) chartRendered {
 	t.Helper()
-	files, err := renderChartFiles(t, vals)
+	return renderChartAs(t, chartReleaseName, vals)
+}
+
+func renderChartAs(t testing.TB, release string, vals map[string]any) chartRendered {
+	t.Helper()
+	files, err := renderChartFilesAs(t, release, vals)
 	if err != nil {
 		t.Fatalf("render: %v", err)
 	}

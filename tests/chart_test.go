@@ -22,6 +22,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/validation"
 	psaapi "k8s.io/pod-security-admission/api"
 	psapolicy "k8s.io/pod-security-admission/policy"
 )
@@ -133,10 +134,20 @@ func TestChartRendersStrictTypedObjects(t *testing.T) {
 				if meta.GetNamespace() != chartNamespace {
 					t.Errorf("%s: namespace %q, want %q", key, meta.GetNamespace(), chartNamespace)
 				}
-				if len(m.Name) > 63 && m.Kind != "ConfigMap" && m.Kind != "Secret" {
-					t.Errorf("%s: name longer than 63 characters", key)
-				}
 				chartAssertStandardLabels(t, key, meta.GetLabels())
+				// Names and labels the API server would reject.
+				nameErrs := validation.IsDNS1123Subdomain(m.Name)
+				if m.Kind == "Service" {
+					nameErrs = validation.IsDNS1035Label(m.Name)
+				}
+				for _, e := range nameErrs {
+					t.Errorf("%s: invalid name: %s", key, e)
+				}
+				for k, v := range meta.GetLabels() {
+					for _, e := range append(validation.IsQualifiedName(k), validation.IsValidLabelValue(v)...) {
+						t.Errorf("%s: invalid label %s=%s: %s", key, k, v, e)
+					}
+				}
 			}
 			for _, kind := range []string{"Deployment", "Service", "ConfigMap", "ServiceAccount", "NetworkPolicy", "Pod"} {
 				if len(r.byKind(kind)) == 0 {
@@ -144,6 +155,25 @@ func TestChartRendersStrictTypedObjects(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The longest release name Helm accepts (53 characters) still gives valid object names.
+func TestChartLongReleaseName(t *testing.T) {
+	release := strings.Repeat("r", 53)
+	r := renderChartAs(t, release, chartProgramValues(t, "dev"))
+	for _, m := range r.Manifests {
+		errs := validation.IsDNS1123Subdomain(m.Name)
+		if m.Kind == "Service" {
+			errs = validation.IsDNS1035Label(m.Name)
+		}
+		if m.Kind == "StatefulSet" {
+			// Its pods carry controller-revision-hash=<name>-<10-character hash>.
+			errs = append(errs, validation.IsValidLabelValue(m.Name+"-0123456789")...)
+		}
+		for _, e := range errs {
+			t.Errorf("%s/%s: %s", m.Kind, m.Name, e)
+		}
 	}
 }
 
@@ -1169,7 +1199,8 @@ func TestChartSchemaRejectsBadValues(t *testing.T) {
 		{"missing required limits", `backend: {resources: {limits: null}}`, []string{"/backend/resources", "limits"}},
 		{"bad digest", `backend: {image: {digest: "md5:1234"}}`, []string{"/backend/image/digest", "md5:1234"}},
 		{"unknown LLM provider", `llm: {provider: claude}`, []string{"/llm/provider", "must be one of"}},
-		{"openai without a model", `llm: {provider: openai, baseURL: "https://x.example.com/v1"}`, []string{"/llm/model"}},
+		{"openai without a model", `llm: {provider: openai, baseURL: "https://x.example.com/v1"}`, []string{"/llm/model", "minLength"}},
+		{"base URL not http(s)", `llm: {baseURL: "ftp://x.example.com"}`, []string{"/llm/baseURL"}},
 		{"port out of range", `backend: {service: {port: 70000}}`, []string{"/backend/service/port", "maximum"}},
 		{"CPU target over 100", `frontend: {autoscaling: {targetCPUUtilizationPercentage: 150}}`, []string{"/frontend/autoscaling/targetCPUUtilizationPercentage"}},
 		{"bad storage size", `postgresql: {storage: {size: lots}}`, []string{"/postgresql/storage/size"}},
@@ -1246,6 +1277,29 @@ func TestChartValuesDocumented(t *testing.T) {
 			t.Errorf("values.yaml:%d: %q has no comment", i+1, trimmed)
 		}
 	}
+}
+
+// The README's values table lists every value (or the block holding it).
+func TestChartReadmeListsEveryValue(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join(chartDir(t), "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var walk func(prefix string, m map[string]any)
+	walk = func(prefix string, m map[string]any) {
+		for k, v := range m {
+			path := strings.TrimPrefix(prefix+"."+k, ".")
+			if strings.Contains(string(readme), "| `"+path+"` |") {
+				continue
+			}
+			if sub, ok := v.(map[string]any); ok && len(sub) > 0 {
+				walk(path, sub)
+				continue
+			}
+			t.Errorf("README.md values table lacks %s", path)
+		}
+	}
+	walk("", loadTodoChart(t).Values)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -7,17 +7,19 @@ Chart name, truncated to the 63 characters a label value may have.
 
 {{/*
 Fully qualified name: "<release>-<chart>", or the release name when it already contains the
-chart name. Kept at 52 characters so that suffixes like "-postgresql-hl" stay within 63.
+chart name. At most 41 characters, so that every derived name stays valid: the StatefulSet's
+"<fullname>-postgresql" plus the 11-character "-<hash>" of its controller-revision-hash label
+must fit the 63 characters of a label value.
 */}}
 {{- define "todo-chatbot.fullname" -}}
 {{- if .Values.fullnameOverride }}
-{{- .Values.fullnameOverride | trunc 52 | trimSuffix "-" }}
+{{- .Values.fullnameOverride | trunc 41 | trimSuffix "-" }}
 {{- else }}
 {{- $name := default .Chart.Name .Values.nameOverride }}
 {{- if contains $name .Release.Name }}
-{{- .Release.Name | trunc 52 | trimSuffix "-" }}
+{{- .Release.Name | trunc 41 | trimSuffix "-" }}
 {{- else }}
-{{- printf "%s-%s" .Release.Name $name | trunc 52 | trimSuffix "-" }}
+{{- printf "%s-%s" .Release.Name $name | trunc 41 | trimSuffix "-" }}
 {{- end }}
 {{- end }}
 {{- end }}
