@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # kube-score on the chart as the Pulumi program deploys it: renders helm/todo-chatbot with the
 # values infra.ChartValues produces for Pulumi.dev.yaml and Pulumi.prod.yaml (through the Go test
-# TestWriteRenderedManifests, Helm Go SDK, no helm binary or cluster needed), then scores both.
+# TestWriteRenderedManifests, Helm Go SDK, no helm binary or cluster needed), then scores them,
+# and the chart tests' other scenarios (defaults, values-prod.yaml, every switch flipped) too.
 # Fails on any CRITICAL finding; WARNINGs are printed (the chart README explains the ones kept).
 #
 # kube-score is built with `go install` into .tools/ (cached; set KUBE_SCORE_DIR to move it).
@@ -35,13 +36,21 @@ CHART_MANIFESTS_DIR=$out go test ./tests -run '^TestWriteRenderedManifests$' -co
 	exit 1
 }
 
-status=0
 for stack in dev prod; do
-	manifest=$out/$stack.yaml
-	if [ ! -s "$manifest" ]; then
-		echo "kube-score: $manifest was not rendered" >&2
+	if [ ! -s "$out/$stack.yaml" ]; then
+		echo "kube-score: $out/$stack.yaml was not rendered" >&2
 		exit 1
 	fi
+done
+
+manifests=("$out/dev.yaml" "$out/prod.yaml")
+for manifest in "$out"/*.yaml; do
+	case $manifest in */dev.yaml | */prod.yaml) ;; *) manifests+=("$manifest") ;; esac
+done
+
+status=0
+for manifest in "${manifests[@]}"; do
+	stack=$(basename "$manifest" .yaml)
 	report=$out/kube-score-$stack.txt
 	rc=0
 	"$kube_score" score --kubernetes-version "$KUBERNETES_VERSION" --output-format ci "$manifest" >"$report" || rc=$?
