@@ -210,20 +210,22 @@ const browserChecks = async () => {
     });
 
     const evil = '<img src=x onerror="window.__xss=1"><b>bold</b>';
+    const evil2 = '<svg onload="window.__xss=2"><i>it</i></svg>';
     await check('user HTML is rendered as text, never as markup', async () => {
       await tasks.getByLabel('New task').fill(evil);
       await tasks.getByRole('button', { name: 'Add' }).click();
       await tasks.getByText(evil, { exact: true }).waitFor();
-      await page.getByLabel('Message').fill(`I typed ${evil}`);
-      await page.getByRole('button', { name: 'Send' }).click();
-      await chat.getByText(`I typed ${evil}`, { exact: true }).waitFor();
-      await page.waitForTimeout(300);
+      const reply = await say(`add ${evil2}`);
+      assert(reply.includes(evil2), `reply: ${reply}`);
+      await chat.getByText(`add ${evil2}`, { exact: true }).waitFor();
+      await tasks.getByText(evil2, { exact: true }).waitFor();
       const injected = await page.evaluate(() => ({
-        img: document.querySelectorAll('main img').length,
-        b: document.querySelectorAll('.task b, .msg b').length,
+        elements: document.querySelectorAll('main img, main svg, .task b, .task i, .msg b, .msg i').length,
         xss: window.__xss,
       }));
-      assert(injected.img === 0 && injected.b === 0 && injected.xss === undefined, JSON.stringify(injected));
+      assert(injected.elements === 0 && injected.xss === undefined, JSON.stringify(injected));
+      await tasks.getByRole('button', { name: `Delete: ${evil2}` }).click();
+      await tasks.getByText(evil2, { exact: true }).waitFor({ state: 'detached' });
     });
 
     await check('reload keeps the session and the conversation history', async () => {

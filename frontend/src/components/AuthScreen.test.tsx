@@ -22,12 +22,14 @@ describe('validateAuth', () => {
     expect(validateAuth('login', 'a@b.c', 'short')).toEqual({});
     expect(validateAuth('signup', 'a@b.c', 'short').password).toMatch(/too weak/);
     expect(validateAuth('signup', 'a@b.c', '12345678')).toEqual({});
+    expect(validateAuth('signup', 'a@b.c', 'é'.repeat(37)).password).toMatch(/too long/);
   });
 
   it('maps server errors to fields', () => {
     expect(authErrorToFields('login', new ApiError('unauthorized', 401, 'x'))).toEqual({ form: 'Wrong email or password.' });
     expect(authErrorToFields('signup', new ApiError('conflict', 409, 'x')).email).toMatch(/already exists/);
-    expect(authErrorToFields('signup', new ApiError('invalid', 400, 'password too short')).password).toMatch(/too weak/);
+    expect(authErrorToFields('signup', new ApiError('invalid', 400, 'password must be at least 8 characters')).password).toMatch(/too weak/);
+    expect(authErrorToFields('signup', new ApiError('invalid', 400, 'password must be at most 72 bytes')).password).toMatch(/too long/);
     expect(authErrorToFields('signup', new ApiError('invalid', 400, 'bad email')).email).toBeTruthy();
     expect(authErrorToFields('login', new ApiError('rate_limited', 429, 'x')).form).toMatch(/Too many/);
     expect(authErrorToFields('login', new ApiError('network', 0, 'x')).form).toMatch(/Cannot reach/);

@@ -6,6 +6,10 @@ type Field = 'email' | 'password' | 'form';
 export type FieldErrors = Partial<Record<Field, string>>;
 
 export const MIN_PASSWORD = 8;
+/** bcrypt's limit, which the backend enforces. */
+export const MAX_PASSWORD_BYTES = 72;
+const WEAK = `Password is too weak: use at least ${MIN_PASSWORD} characters.`;
+const TOO_LONG = `Password is too long: use at most ${MAX_PASSWORD_BYTES} bytes.`;
 
 /** Checks done before a request is sent. */
 export function validateAuth(mode: Mode, email: string, password: string): FieldErrors {
@@ -14,8 +18,9 @@ export function validateAuth(mode: Mode, email: string, password: string): Field
   if (!e) errors.email = 'Enter your email address.';
   else if (!/^[^\s@]+@[^\s@]+$/.test(e)) errors.email = 'Enter a valid email address, like name@example.com.';
   if (!password) errors.password = 'Enter your password.';
-  else if (mode === 'signup' && password.length < MIN_PASSWORD)
-    errors.password = `Password is too weak: use at least ${MIN_PASSWORD} characters.`;
+  else if (mode === 'signup' && password.length < MIN_PASSWORD) errors.password = WEAK;
+  else if (mode === 'signup' && new TextEncoder().encode(password).length > MAX_PASSWORD_BYTES)
+    errors.password = TOO_LONG;
   return errors;
 }
 
@@ -31,10 +36,8 @@ export function authErrorToFields(mode: Mode, err: unknown): FieldErrors {
     case 'invalid': {
       const msg = err.message;
       if (/password/i.test(msg)) {
-        return {
-          password:
-            mode === 'signup' ? `Password is too weak: use at least ${MIN_PASSWORD} characters.` : msg,
-        };
+        if (/at most|long/i.test(msg)) return { password: TOO_LONG };
+        return { password: mode === 'signup' && /at least|short|weak/i.test(msg) ? WEAK : msg };
       }
       if (/email/i.test(msg)) return { email: 'Enter a valid email address.' };
       return { form: msg };

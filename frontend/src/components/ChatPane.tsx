@@ -57,11 +57,30 @@ export function ChatPane({ api, onTasksChanged, hidden }: Props) {
     if (!hidden) inputRef.current?.focus();
   }, [hidden]);
 
-  // Keep the newest message in view.
+  // Keep the newest message in view: on new messages, and when the list is resized (a phone
+  // rotated, a pane shown) while the reader was at the bottom.
+  const atBottom = useRef(true);
   useLayoutEffect(() => {
     const el = listRef.current;
     if (el) el.scrollTop = el.scrollHeight;
+    atBottom.current = true;
   }, [items, sending, hidden]);
+  useEffect(() => {
+    const el = listRef.current;
+    if (!el || typeof ResizeObserver === 'undefined') return;
+    const onScroll = () => {
+      atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 24;
+    };
+    const ro = new ResizeObserver(() => {
+      if (atBottom.current) el.scrollTop = el.scrollHeight;
+    });
+    el.addEventListener('scroll', onScroll, { passive: true });
+    ro.observe(el);
+    return () => {
+      el.removeEventListener('scroll', onScroll);
+      ro.disconnect();
+    };
+  }, []);
 
   const send = useCallback(
     async (text: string, retryKey?: string) => {
