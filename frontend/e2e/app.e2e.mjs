@@ -209,6 +209,31 @@ const browserChecks = async () => {
       await tasks.getByText('call mom', { exact: true }).waitFor({ state: 'detached' });
     });
 
+    await check('keyboard only: Tab reaches a task, Space ticks it, Enter edits, Escape cancels', async () => {
+      const active = () => page.evaluate(() => document.activeElement?.getAttribute('aria-label') ?? document.activeElement?.tagName);
+      await tasks.getByLabel('New task').focus();
+      await page.keyboard.type('keyboard task');
+      await page.keyboard.press('Enter');
+      await tasks.getByText('keyboard task', { exact: true }).waitFor();
+      let label = '';
+      for (let i = 0; i < 40 && label !== 'Complete: keyboard task'; i++) {
+        await page.keyboard.press('Tab');
+        label = await active();
+      }
+      assert(label === 'Complete: keyboard task', `Tab never reached the task's checkbox (last: ${label})`);
+      await page.keyboard.press('Space');
+      await tasks.getByRole('checkbox', { name: 'Completed: keyboard task' }).waitFor();
+      await page.keyboard.press('Tab');
+      assert((await active()) === 'Edit: keyboard task', `after the checkbox: ${await active()}`);
+      await page.keyboard.press('Enter');
+      await page.keyboard.type(' (not saved)');
+      await page.keyboard.press('Escape');
+      assert((await active()) === 'Edit: keyboard task', `focus after Escape: ${await active()}`);
+      await tasks.getByText('keyboard task', { exact: true }).waitFor();
+      await tasks.getByRole('button', { name: 'Delete: keyboard task' }).press('Enter');
+      await tasks.getByText('keyboard task', { exact: true }).waitFor({ state: 'detached' });
+    });
+
     const evil = '<img src=x onerror="window.__xss=1"><b>bold</b>';
     const evil2 = '<svg onload="window.__xss=2"><i>it</i></svg>';
     await check('user HTML is rendered as text, never as markup', async () => {
@@ -265,6 +290,14 @@ const browserChecks = async () => {
       assert(await tasks.isVisible(), 'tasks hidden after tab click');
       await shot('09-phone-tasks');
       await page.setViewportSize({ width: 1280, height: 800 });
+    });
+
+    await check('dark colour scheme renders', async () => {
+      await page.emulateMedia({ colorScheme: 'dark' });
+      const bg = await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
+      assert(bg !== 'rgb(244, 245, 249)', `background stayed light: ${bg}`);
+      await shot('13-dark');
+      await page.emulateMedia({ colorScheme: 'light' });
     });
 
     await check('log out returns to login and forgets the token', async () => {
