@@ -1,0 +1,210 @@
+package infra
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// ChartDir is the chart's path relative to the repository root.
+const ChartDir = "helm/todo-chatbot"
+
+// AppArgs configures the App component.
+type AppArgs struct {
+	Config *Config
+	// RootDir is the repository root; the build contexts and the chart are
+	// found under it. Pulumi runs the program there, so main passes ".".
+	RootDir string
+}
+
+// App is the whole Todo Chatbot on one cluster: namespace, secrets, images
+// and the Helm release. Everything it creates is its child.
+type App struct {
+	pulumi.ResourceState
+
+	Namespace     pulumi.StringOutput `pulumi:"namespace"`
+	ReleaseName   pulumi.StringOutput `pulumi:"releaseName"`
+	ReleaseStatus pulumi.StringOutput `pulumi:"releaseStatus"`
+	BackendImage  pulumi.StringOutput `pulumi:"backendImage"`
+	FrontendImage pulumi.StringOutput `pulumi:"frontendImage"`
+	AppURL        pulumi.StringOutput `pulumi:"appUrl"`
+	AccessCommand pulumi.StringOutput `pulumi:"accessCommand"`
+}
+
+// Pod Security Standards labels: the namespace admits only pods that meet
+// the restricted profile, and audits and warns on the same.
+func pssLabels() pulumi.StringMap {
+	m := pulumi.StringMap{}
+	for _, mode := range []string{"enforce", "audit", "warn"} {
+		m["pod-security.kubernetes.io/"+mode] = pulumi.String("restricted")
+		m["pod-security.kubernetes.io/"+mode+"-version"] = pulumi.String("latest")
+	}
+	return m
+}
+
+// NewApp registers the component and all of its children.
+func NewApp(ctx *pulumi.Context, name string, args *AppArgs, opts ...pulumi.ResourceOption) (*App, error) {
+	if args == nil || args.Config == nil {
+		return nil, fmt.Errorf("NewApp: a Config is required")
+	}
+	cfg, root := args.Config, args.RootDir
+	if root == "" {
+		root = "."
+	}
+
+	app := &App{}
+	if err := ctx.RegisterComponentResource("todo-chatbot:index:App", name, app, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(app)
+
+	// An explicit provider: nothing depends on whatever the ambient kube
+	// context happens to be on the machine running `pulumi up`.
+	providerArgs := &kubernetes.ProviderArgs{EnableServerSideApply: pulumi.Bool(true)}
+	if cfg.KubeContext != "" {
+		providerArgs.Context = pulumi.String(cfg.KubeContext)
+	}
+	if cfg.Kubeconfig != "" {
+		providerArgs.Kubeconfig = pulumi.String(cfg.Kubeconfig)
+	}
+	k8s, err := kubernetes.NewProvider(ctx, name+"-k8s", providerArgs, parent)
+	if err != nil {
+		return nil, err
+	}
+	onCluster := []pulumi.ResourceOption{parent, pulumi.Provider(k8s)}
+
+	ns, err := corev1.NewNamespace(ctx, name+"-ns", &corev1.NamespaceArgs{
+		Metadata: &metav1.ObjectMetaArgs{
+			Name:   pulumi.String(cfg.Namespace),
+			Labels: pssLabels(),
+		},
+	}, onCluster...)
+	if err != nil {
+		return nil, err
+	}
+
+	secret, err := corev1.NewSecret(ctx, name+"-secrets", &corev1.SecretArgs{
+		Metadata: &metav1.ObjectMetaArgs{
+			Name:      pulumi.String(SecretName(cfg)),
+			Namespace: ns.Metadata.Name(),
+			Labels: pulumi.StringMap{
+				"app.kubernetes.io/part-of":    pulumi.String("todo-chatbot"),
+				"app.kubernetes.io/managed-by": pulumi.String("pulumi"),
+			},
+		},
+		Type:       pulumi.String("Opaque"),
+		StringData: pulumi.ToSecret(secretData(cfg)).(pulumi.StringMapOutput),
+	}, append(onCluster, pulumi.AdditionalSecretOutputs([]string{"data", "stringData"}))...)
+	if err != nil {
+		return nil, err
+	}
+
+	images, err := newImages(ctx, name, cfg, root, parent)
+	if err != nil {
+		return nil, err
+	}
+
+	chartPath := filepath.Join(root, ChartDir)
+	checksum, err := ChartChecksum(chartPath)
+	if err != nil {
+		return nil, fmt.Errorf("chart %s: %w", chartPath, err)
+	}
+	values := pulumi.All(images.backend, images.frontend).ApplyT(func(refs []any) map[string]any {
+		return ChartValues(cfg, Images{Backend: refs[0].(ImageRef), Frontend: refs[1].(ImageRef)}, checksum)
+	}).(pulumi.MapOutput)
+	refOf := func(v any) string { return v.(ImageRef).Ref() }
+
+	release, err := NewRelease(ctx, name, &ReleaseArgs{
+		Name: pulumi.String(cfg.ReleaseName),
+		// "./" makes Helm treat it as a local chart, never a repository name.
+		Chart:         pulumi.String("./" + filepath.ToSlash(chartPath)),
+		Namespace:     ns.Metadata.Name(),
+		Values:        values,
+		Atomic:        pulumi.Bool(true),
+		CleanupOnFail: pulumi.Bool(true),
+		Timeout:       pulumi.Int(cfg.HelmTimeoutSeconds),
+		SkipAwait:     pulumi.Bool(false),
+		WaitForJobs:   pulumi.Bool(true),
+		MaxHistory:    pulumi.Int(10),
+	}, append(onCluster, pulumi.DependsOn([]pulumi.Resource{secret}))...)
+	if err != nil {
+		return nil, err
+	}
+
+	app.Namespace = ns.Metadata.Name().Elem()
+	app.ReleaseName = release.Name.Elem()
+	app.ReleaseStatus = release.StatusText()
+	app.BackendImage = images.backend.ApplyT(refOf).(pulumi.StringOutput)
+	app.FrontendImage = images.frontend.ApplyT(refOf).(pulumi.StringOutput)
+	app.AppURL = pulumi.String(appURL(cfg)).ToStringOutput()
+	app.AccessCommand = pulumi.String(accessCommand(cfg)).ToStringOutput()
+	if err := ctx.RegisterResourceOutputs(app, pulumi.Map{
+		"namespace":     app.Namespace,
+		"releaseName":   app.ReleaseName,
+		"releaseStatus": app.ReleaseStatus,
+		"backendImage":  app.BackendImage,
+		"frontendImage": app.FrontendImage,
+		"appUrl":        app.AppURL,
+		"accessCommand": app.AccessCommand,
+	}); err != nil {
+		return nil, err
+	}
+	return app, nil
+}
+
+// secretData is what the Kubernetes Secret holds; keys follow docs/contracts.md.
+func secretData(cfg *Config) pulumi.StringMap {
+	data := pulumi.StringMap{SecretKeyJWT: pulumi.String(cfg.JWTSecret.Reveal())}
+	if cfg.PostgresInCluster {
+		data[SecretKeyPostgresPassword] = pulumi.String(cfg.PostgresPassword.Reveal())
+	} else {
+		data[SecretKeyDatabaseURL] = pulumi.String(cfg.DatabaseURL.Reveal())
+	}
+	if cfg.LLMProvider == "openai" {
+		data[SecretKeyLLMAPIKey] = pulumi.String(cfg.LLMAPIKey.Reveal())
+	}
+	return data
+}
+
+func appURL(cfg *Config) string {
+	if !cfg.IngressEnabled {
+		return "http://localhost:8080"
+	}
+	scheme := "http"
+	if cfg.IngressTLS {
+		scheme = "https"
+	}
+	return scheme + "://" + cfg.IngressHost
+}
+
+// accessCommand is the exact command that makes the app reachable from the
+// machine running `pulumi up`.
+func accessCommand(cfg *Config) string {
+	var kubectl strings.Builder
+	kubectl.WriteString("kubectl")
+	if cfg.Kubeconfig != "" {
+		kubectl.WriteString(" --kubeconfig " + cfg.Kubeconfig)
+	}
+	if cfg.KubeContext != "" {
+		kubectl.WriteString(" --context " + cfg.KubeContext)
+	}
+	portForward := fmt.Sprintf("%s -n %s port-forward svc/%s-frontend 8080:8080", kubectl.String(), cfg.Namespace, fullname(cfg.ReleaseName))
+	if cfg.KubeContext == "minikube" && cfg.IngressEnabled {
+		return fmt.Sprintf("minikube tunnel  # then map %s to 127.0.0.1 in /etc/hosts; or: %s", cfg.IngressHost, portForward)
+	}
+	return portForward
+}
+
+// fullname mirrors the chart's fullname helper: the release name, suffixed
+// with the chart name unless it already contains it.
+func fullname(release string) string {
+	if strings.Contains(release, "todo-chatbot") {
+		return release
+	}
+	return release + "-todo-chatbot"
+}

@@ -1,0 +1,116 @@
+package infra
+
+// ImageRef is one container image as the chart consumes it.
+type ImageRef struct {
+	Repository string
+	Tag        string
+	Digest     string // "sha256:..."; when set, pods pull repository@digest
+	PullPolicy string
+}
+
+// Ref is the reference a pod will pull.
+func (r ImageRef) Ref() string {
+	if r.Digest != "" {
+		return r.Repository + "@" + r.Digest
+	}
+	return r.Repository + ":" + r.Tag
+}
+
+// Images holds the two application images.
+type Images struct {
+	Backend  ImageRef
+	Frontend ImageRef
+}
+
+// SecretName is the Kubernetes Secret the program creates and the chart
+// references (docs/contracts.md lists its keys).
+func SecretName(c *Config) string { return c.ReleaseName + "-app-secrets" }
+
+// Keys of the Kubernetes Secret; the chart reads the same names.
+const (
+	SecretKeyJWT              = "jwt-secret"
+	SecretKeyPostgresPassword = "postgres-password"
+	SecretKeyLLMAPIKey        = "llm-api-key"
+	SecretKeyDatabaseURL      = "database-url"
+)
+
+// ChartValues is the one function that turns a stack's configuration into the
+// chart's values. The program passes its result to the Helm Release and the
+// chart tests render the chart with it, so the two cannot drift. It never
+// contains a secret value: the chart reads those from the Secret by name.
+func ChartValues(c *Config, images Images, chartChecksum string) map[string]any {
+	image := func(r ImageRef) map[string]any {
+		return map[string]any{
+			"repository": r.Repository,
+			"tag":        r.Tag,
+			"digest":     r.Digest,
+			"pullPolicy": r.PullPolicy,
+		}
+	}
+	autoscaling := func(replicas int) map[string]any {
+		return map[string]any{
+			"enabled":                        c.Autoscaling,
+			"minReplicas":                    replicas,
+			"maxReplicas":                    max(c.AutoscalingMaxReplicas, replicas),
+			"targetCPUUtilizationPercentage": 70,
+		}
+	}
+	resources := func(reqCPU, reqMem, limCPU, limMem string) map[string]any {
+		return map[string]any{
+			"requests": map[string]any{"cpu": reqCPU, "memory": reqMem},
+			"limits":   map[string]any{"cpu": limCPU, "memory": limMem},
+		}
+	}
+
+	externalSecret := ""
+	if !c.PostgresInCluster {
+		externalSecret = SecretName(c)
+	}
+	return map[string]any{
+		"chartChecksum":  chartChecksum,
+		"existingSecret": SecretName(c),
+		"backend": map[string]any{
+			"replicaCount": c.BackendReplicas,
+			"image":        image(images.Backend),
+			"service":      map[string]any{"port": 8080},
+			"resources":    resources("100m", "64Mi", "500m", "128Mi"),
+			"autoscaling":  autoscaling(c.BackendReplicas),
+			"env":          map[string]any{"LOG_LEVEL": c.LogLevel},
+		},
+		"frontend": map[string]any{
+			"replicaCount": c.FrontendReplicas,
+			"image":        image(images.Frontend),
+			"service":      map[string]any{"port": 8080},
+			"resources":    resources("50m", "32Mi", "250m", "64Mi"),
+			"autoscaling":  autoscaling(c.FrontendReplicas),
+			"env":          map[string]any{},
+		},
+		"ingress": map[string]any{
+			"enabled":   c.IngressEnabled,
+			"className": c.IngressClassName,
+			"host":      c.IngressHost,
+			"tls": map[string]any{
+				"enabled":    c.IngressTLS,
+				"secretName": c.IngressTLSSecretName,
+			},
+		},
+		"postgresql": map[string]any{
+			"enabled": c.PostgresInCluster,
+			"storage": map[string]any{
+				"size":             c.PostgresStorageSize,
+				"storageClassName": c.PostgresStorageClass,
+			},
+		},
+		"externalDatabase": map[string]any{
+			"existingSecret": externalSecret,
+			"key":            SecretKeyDatabaseURL,
+		},
+		"llm": map[string]any{
+			"provider": c.LLMProvider,
+			"baseURL":  c.LLMBaseURL,
+			"model":    c.LLMModel,
+		},
+		"networkPolicy":       map[string]any{"enabled": c.NetworkPolicy},
+		"podDisruptionBudget": map[string]any{"enabled": c.PodDisruptionBudget},
+	}
+}

@@ -1,0 +1,171 @@
+package tests
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v3"
+
+	"github.com/todo-chatbot/todo-chatbot/infra"
+)
+
+func TestEveryValidationErrorNamesKeyAndAllowedValues(t *testing.T) {
+	type change struct{ key, value string }
+	plain := func(kv ...string) []change {
+		var cs []change
+		for i := 0; i < len(kv); i += 2 {
+			cs = append(cs, change{kv[i], kv[i+1]})
+		}
+		return cs
+	}
+	cases := []struct {
+		name    string
+		changes []change
+		secrets map[string]string // extra secrets to set
+		unset   []string          // secrets to remove
+		want    string
+	}{
+		{name: "namespace", changes: plain("namespace", "Todo_NS"), want: `namespace: "Todo_NS" is not a valid namespace name`},
+		{name: "release name too long", changes: plain("releaseName", strings.Repeat("a", 54)), want: `releaseName: "` + strings.Repeat("a", 54) + `" is not a valid Helm release name`},
+		{name: "integer", changes: plain("backendReplicas", "two"), want: `backendReplicas: "two" is not an integer`},
+		{name: "boolean", changes: plain("autoscaling", "yes please"), want: `autoscaling: "yes please" is not a boolean (allowed: true, false)`},
+		{name: "replicas zero", changes: plain("frontendReplicas", "0"), want: `frontendReplicas: 0 is out of range (allowed: 1 to 100)`},
+		{name: "replicas negative", changes: plain("backendReplicas", "-3"), want: `backendReplicas: -3 is out of range (allowed: 1 to 100)`},
+		{name: "autoscaling bound", changes: plain("autoscaling", "true", "backendReplicas", "4", "autoscalingMaxReplicas", "2"), want: `autoscalingMaxReplicas: 2 is out of range (allowed: 4, the larger replica count, to 100)`},
+		{name: "host", changes: plain("ingressHost", "todo..local"), want: `ingressHost: "todo..local" is not a valid host name`},
+		{name: "tls without secret", changes: plain("ingressTls", "true"), want: `ingressTlsSecretName: required when ingressTls is true`},
+		{name: "tls without ingress", changes: plain("ingressEnabled", "false", "ingressTls", "true", "ingressTlsSecretName", "x"), want: `ingressTls: needs ingressEnabled: true`},
+		{name: "storage", changes: plain("postgresStorageSize", "lots"), want: `postgresStorageSize: "lots" is not a storage quantity (e.g. 1Gi, 500Mi)`},
+		{name: "llm provider", changes: plain("llmProvider", "claude"), want: `llmProvider: "claude" is not allowed (allowed: offline, openai)`},
+		{name: "openai needs url", changes: plain("llmProvider", "openai", "llmModel", "m"), secrets: map[string]string{"llmApiKey": "k"}, want: `llmBaseUrl: "" is not an http(s) URL; required when llmProvider is openai`},
+		{name: "openai needs model", changes: plain("llmProvider", "openai", "llmBaseUrl", "http://127.0.0.1:9/v1"), secrets: map[string]string{"llmApiKey": "k"}, want: `llmModel: required when llmProvider is openai`},
+		{name: "openai needs key", changes: plain("llmProvider", "openai", "llmBaseUrl", "http://127.0.0.1:9/v1", "llmModel", "m"), want: `llmApiKey: required when llmProvider is openai; set it with: pulumi config set --secret llmApiKey <value>`},
+		{name: "llm settings without openai", changes: plain("llmModel", "gpt"), want: `llmBaseUrl/llmModel/llmApiKey: only used when llmProvider is openai`},
+		{name: "log level", changes: plain("logLevel", "verbose"), want: `logLevel: "verbose" is not allowed (allowed: debug, info, warn, error)`},
+		{name: "helm timeout", changes: plain("helmTimeoutSeconds", "5"), want: `helmTimeoutSeconds: 5 is out of range (allowed: 60 to 3600)`},
+		{name: "jwt missing", unset: []string{"jwtSecret"}, want: `jwtSecret: required (at least 32 random characters); set it with: pulumi config set --secret jwtSecret <value>`},
+		{name: "jwt short", secrets: map[string]string{"jwtSecret": "short"}, want: `jwtSecret: too short (at least 32 characters)`},
+		{name: "postgres password missing", unset: []string{"postgresPassword"}, want: `postgresPassword: required for the in-cluster PostgreSQL`},
+		{name: "external db missing", changes: plain("postgresInCluster", "false"), unset: []string{"postgresPassword"}, want: `databaseUrl: required when postgresInCluster is false`},
+		{name: "external db not a url", changes: plain("postgresInCluster", "false"), unset: []string{"postgresPassword"}, secrets: map[string]string{"databaseUrl": "mysql://x"}, want: `databaseUrl: not a postgres:// or postgresql:// URL with a host`},
+		{name: "prebuilt images missing", changes: plain("imageBuild", "false"), want: `backendImage: required when imageBuild is false`},
+		{name: "prebuilt latest", changes: plain("imageBuild", "false", "backendImage", "acme/backend:latest", "frontendImage", "acme/frontend:1"), want: `backendImage: "acme/backend:latest" uses the mutable tag latest`},
+		{name: "prebuilt untagged", changes: plain("imageBuild", "false", "backendImage", "acme/backend", "frontendImage", "acme/frontend:1"), want: `backendImage: "acme/backend" is not an image reference with a tag or @sha256 digest`},
+		{name: "images given while building", changes: plain("backendImage", "acme/backend:1"), want: `backendImage/frontendImage: only used when imageBuild is false`},
+		{name: "registry", changes: plain("imageRegistry", "https://ghcr.io"), want: `imageRegistry: "https://ghcr.io" is not a registry host`},
+		{name: "registry password without user", changes: plain("imageRegistry", "ghcr.io/acme"), secrets: map[string]string{"registryPassword": "p"}, want: `registryUsername: required with registryPassword`},
+		{name: "unknown key", changes: plain("replicas", "3"), want: `replicas: unknown key`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			sc := devConfig(t)
+			for _, c := range tc.changes {
+				sc.set(c.key, c.value, false)
+			}
+			for k, v := range tc.secrets {
+				sc.set(k, v, true)
+			}
+			for _, k := range tc.unset {
+				delete(sc.values, k)
+				delete(sc.secrets, k)
+			}
+			m, err := run(t, sc, "dev", infra.Program(repoRoot))
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+			assert.Empty(t, m.resources, "validation happens before any resource is registered")
+		})
+	}
+}
+
+func TestSecretsMustBeSetAsSecrets(t *testing.T) {
+	sc := devConfig(t).set("jwtSecret", testSecrets["jwtSecret"], false)
+	_, err := run(t, sc, "dev", infra.Program(repoRoot))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "jwtSecret: must be set as a secret: pulumi config set --secret jwtSecret <value>")
+	assert.NotContains(t, err.Error(), testSecrets["jwtSecret"], "the error itself must not echo the secret")
+}
+
+func TestProdStackNamesEachMissingSecret(t *testing.T) {
+	_, err := run(t, readStackFile(t, "prod"), "prod", infra.Program(repoRoot))
+	require.Error(t, err)
+	for _, key := range []string{"registryPassword", "jwtSecret", "databaseUrl", "llmApiKey"} {
+		assert.Contains(t, err.Error(), key+": required", "the preview error names %s", key)
+		assert.Contains(t, err.Error(), "pulumi config set --secret "+key)
+	}
+	// The same answer without the engine, from the committed files.
+	_, err = infra.LoadStackFiles(repoRoot+"/Pulumi.yaml", repoRoot+"/Pulumi.prod.yaml")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "llmApiKey: required")
+}
+
+func TestCommittedStackFilesLoadWithoutTheEngine(t *testing.T) {
+	dev, err := infra.LoadStackFiles(repoRoot+"/Pulumi.yaml", repoRoot+"/Pulumi.dev.yaml",
+		infra.WithSecrets(map[string]string{"jwtSecret": testSecrets["jwtSecret"], "postgresPassword": testSecrets["postgresPassword"]}))
+	require.NoError(t, err)
+	assert.Equal(t, "minikube", dev.KubeContext)
+	assert.True(t, dev.ImageBuild)
+	assert.False(t, dev.Push())
+	assert.Equal(t, 1, dev.BackendReplicas)
+	assert.Equal(t, "offline", dev.LLMProvider)
+	assert.NotContains(t, fmt.Sprintf("%v %+v %#v", dev, dev, dev), testSecrets["jwtSecret"], "a Config never prints its secrets")
+
+	prod, err := infra.LoadStackFiles(repoRoot+"/Pulumi.yaml", repoRoot+"/Pulumi.prod.yaml", infra.WithSecrets(map[string]string{
+		"jwtSecret": testSecrets["jwtSecret"], "databaseUrl": testSecrets["databaseUrl"],
+		"llmApiKey": testSecrets["llmApiKey"], "registryPassword": testSecrets["registryPassword"],
+	}))
+	require.NoError(t, err)
+	assert.True(t, prod.Push())
+	assert.Equal(t, 3, prod.BackendReplicas)
+	assert.False(t, prod.PostgresInCluster)
+}
+
+// Pulumi.yaml declares exactly the keys the program reads, with the same
+// types, defaults and secrecy, so `pulumi config` tells users the truth.
+func TestPulumiYamlDeclaresEveryKey(t *testing.T) {
+	b, err := os.ReadFile(repoRoot + "/Pulumi.yaml")
+	require.NoError(t, err)
+	var project struct {
+		Name    string `yaml:"name"`
+		Runtime any    `yaml:"runtime"`
+		Config  map[string]struct {
+			Type        string `yaml:"type"`
+			Description string `yaml:"description"`
+			Default     any    `yaml:"default"`
+			Secret      bool   `yaml:"secret"`
+		} `yaml:"config"`
+	}
+	require.NoError(t, yaml.Unmarshal(b, &project))
+	assert.Equal(t, infra.Project, project.Name)
+	assert.Equal(t, "go", project.Runtime)
+
+	declared := map[string]bool{}
+	for _, k := range infra.ConfigKeys() {
+		declared[k.Name] = true
+		d, ok := project.Config[k.Name]
+		if !assert.True(t, ok, "Pulumi.yaml does not declare %s", k.Name) {
+			continue
+		}
+		assert.Equal(t, k.Type, d.Type, k.Name)
+		assert.NotEmpty(t, d.Description, k.Name)
+		assert.Equal(t, k.Secret, d.Secret, "%s secret", k.Name)
+		if k.Secret {
+			assert.Nil(t, d.Default, "%s: a secret has no default", k.Name)
+		} else {
+			assert.Equal(t, k.Default, fmt.Sprint(orEmpty(d.Default)), "%s default", k.Name)
+		}
+	}
+	for name := range project.Config {
+		assert.True(t, declared[name], "Pulumi.yaml declares %s, which the program does not read", name)
+	}
+}
+
+func orEmpty(v any) any {
+	if v == nil {
+		return ""
+	}
+	return v
+}

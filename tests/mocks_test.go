@@ -1,0 +1,187 @@
+package tests
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v3"
+
+	"github.com/todo-chatbot/todo-chatbot/infra"
+)
+
+// repoRoot is where the tests find the chart, the build contexts and the
+// stack files; `go test` runs them from tests/.
+const repoRoot = ".."
+
+// Plaintext values the tests give the secret config keys. They must never
+// show up anywhere but the Kubernetes Secret.
+var testSecrets = map[string]string{
+	"jwtSecret":        "jwt-secret-value-0123456789abcdefghijklmnop",
+	"postgresPassword": "pg-password-value-0123456789",
+	"databaseUrl":      "postgres://todo:db-url-password-9876@db.example.com:5432/todo",
+	"llmApiKey":        "sk-llm-api-key-value-abcdef",
+	"registryPassword": "registry-password-value-xyz",
+}
+
+// registered is one resource the program asked the engine to create.
+type registered struct {
+	Type     string
+	Name     string
+	Inputs   resource.PropertyMap
+	Provider string
+}
+
+// mocks records registrations and answers like the providers would.
+type mocks struct {
+	mu        sync.Mutex
+	resources []registered
+}
+
+func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+	m.mu.Lock()
+	m.resources = append(m.resources, registered{Type: args.TypeToken, Name: args.Name, Inputs: args.Inputs, Provider: args.Provider})
+	m.mu.Unlock()
+
+	outputs := args.Inputs.Copy()
+	switch args.TypeToken {
+	case "docker:index/image:Image":
+		// A pushed image's repoDigest: repository@sha256 of its name, stable per tag.
+		name := args.Inputs["imageName"].StringValue()
+		repo := name[:strings.LastIndex(name, ":")]
+		sum := sha256.Sum256([]byte(name))
+		outputs["repoDigest"] = resource.NewStringProperty(repo + "@sha256:" + hex.EncodeToString(sum[:]))
+	case "kubernetes:helm.sh/v3:Release":
+		outputs["status"] = resource.NewObjectProperty(resource.PropertyMap{
+			"status": resource.NewStringProperty("deployed"),
+		})
+	}
+	return args.Name + "-id", outputs, nil
+}
+
+func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	return args.Args, nil
+}
+
+func (m *mocks) ofType(typ string) []registered {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []registered
+	for _, r := range m.resources {
+		if r.Type == typ {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func (m *mocks) one(t *testing.T, typ string) registered {
+	t.Helper()
+	rs := m.ofType(typ)
+	require.Len(t, rs, 1, "want exactly one %s", typ)
+	return rs[0]
+}
+
+// stackConfig is a stack's configuration as the engine hands it to the
+// program: plain values and which keys are secret.
+type stackConfig struct {
+	values  map[string]string
+	secrets map[string]bool
+}
+
+// readStackFile loads a committed stack file and supplies the secrets the
+// stack needs (as `pulumi config set --secret` would have).
+func readStackFile(t *testing.T, stack string, secretKeys ...string) stackConfig {
+	t.Helper()
+	b, err := os.ReadFile(repoRoot + "/Pulumi." + stack + ".yaml")
+	require.NoError(t, err)
+	var file struct {
+		Config map[string]any `yaml:"config"`
+	}
+	require.NoError(t, yaml.Unmarshal(b, &file))
+	sc := stackConfig{values: map[string]string{}, secrets: map[string]bool{}}
+	for k, v := range file.Config {
+		name := strings.TrimPrefix(k, infra.Project+":")
+		_, isMap := v.(map[string]any)
+		require.False(t, isMap, "Pulumi.%s.yaml: %s: committed stack files hold no secure values", stack, k)
+		sc.values[name] = toString(v)
+	}
+	for _, k := range secretKeys {
+		sc.set(k, testSecrets[k], true)
+	}
+	return sc
+}
+
+func toString(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	default:
+		b, _ := json.Marshal(x)
+		return string(b)
+	}
+}
+
+func (sc stackConfig) set(key, value string, secret bool) stackConfig {
+	sc.values[key] = value
+	if secret {
+		sc.secrets[key] = true
+	} else {
+		delete(sc.secrets, key)
+	}
+	return sc
+}
+
+// devConfig is the committed dev stack with its generated secrets.
+func devConfig(t *testing.T) stackConfig {
+	return readStackFile(t, "dev", "jwtSecret", "postgresPassword")
+}
+
+// prodConfig is the committed prod stack with the secrets its operators set.
+func prodConfig(t *testing.T) stackConfig {
+	return readStackFile(t, "prod", "jwtSecret", "databaseUrl", "llmApiKey", "registryPassword")
+}
+
+// setEnv hands the configuration to the Go SDK the way the language host
+// does, through PULUMI_CONFIG and PULUMI_CONFIG_SECRET_KEYS.
+func (sc stackConfig) setEnv(t *testing.T) {
+	t.Helper()
+	cfg := map[string]string{}
+	var secretKeys []string
+	for k, v := range sc.values {
+		cfg[infra.Project+":"+k] = v
+		if sc.secrets[k] {
+			secretKeys = append(secretKeys, infra.Project+":"+k)
+		}
+	}
+	cfgJSON, err := json.Marshal(cfg)
+	require.NoError(t, err)
+	keysJSON, err := json.Marshal(secretKeys)
+	require.NoError(t, err)
+	t.Setenv(pulumi.EnvConfig, string(cfgJSON))
+	t.Setenv(pulumi.EnvConfigSecretKeys, string(keysJSON))
+}
+
+// run executes fn as a Pulumi program against the mocks.
+func run(t *testing.T, sc stackConfig, stack string, fn pulumi.RunFunc) (*mocks, error) {
+	t.Helper()
+	sc.setEnv(t)
+	m := &mocks{}
+	err := pulumi.RunErr(fn, pulumi.WithMocks(infra.Project, stack, m))
+	return m, err
+}
+
+// runProgram runs the real program (what main.go runs) on the repository.
+func runProgram(t *testing.T, sc stackConfig, stack string) *mocks {
+	t.Helper()
+	m, err := run(t, sc, stack, infra.Program(repoRoot))
+	require.NoError(t, err)
+	return m
+}

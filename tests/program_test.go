@@ -1,0 +1,358 @@
+package tests
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/todo-chatbot/todo-chatbot/infra"
+)
+
+const (
+	typeProvider  = "pulumi:providers:kubernetes"
+	typeDockerP   = "pulumi:providers:docker"
+	typeNamespace = "kubernetes:core/v1:Namespace"
+	typeSecret    = "kubernetes:core/v1:Secret"
+	typeImage     = "docker:index/image:Image"
+	typeRelease   = "kubernetes:helm.sh/v3:Release"
+	typeApp       = "todo-chatbot:index:App"
+)
+
+// get walks nested objects: get(m, "metadata", "name").
+func get(m resource.PropertyMap, path ...string) resource.PropertyValue {
+	v := resource.NewObjectProperty(m)
+	for _, p := range path {
+		if v.IsSecret() {
+			v = v.SecretValue().Element
+		}
+		if !v.IsObject() {
+			return resource.NewNullProperty()
+		}
+		v = v.ObjectValue()[resource.PropertyKey(p)]
+	}
+	return v
+}
+
+// strings collects every string in a property value, noting whether it sits
+// inside a secret.
+func collectStrings(v resource.PropertyValue, inSecret bool, visit func(s string, secret bool)) {
+	switch {
+	case v.IsSecret():
+		collectStrings(v.SecretValue().Element, true, visit)
+	case v.IsString():
+		visit(v.StringValue(), inSecret)
+	case v.IsObject():
+		for _, e := range v.ObjectValue() {
+			collectStrings(e, inSecret, visit)
+		}
+	case v.IsArray():
+		for _, e := range v.ArrayValue() {
+			collectStrings(e, inSecret, visit)
+		}
+	case v.IsOutput():
+		collectStrings(v.OutputValue().Element, inSecret || v.OutputValue().Secret, visit)
+	}
+}
+
+func assertNoSecretValues(t *testing.T, what string, v resource.PropertyValue) {
+	t.Helper()
+	collectStrings(v, false, func(s string, _ bool) {
+		for key, secret := range testSecrets {
+			assert.NotContains(t, s, secret, "%s contains the value of %s", what, key)
+		}
+	})
+}
+
+func TestDevStackDeploysToMinikube(t *testing.T) {
+	m := runProgram(t, devConfig(t), "dev")
+
+	app := m.one(t, typeApp)
+	assert.Equal(t, "todo-chatbot", app.Name)
+
+	// The explicit provider targets Minikube, never the ambient context.
+	p := m.one(t, typeProvider)
+	assert.Equal(t, "minikube", p.Inputs["context"].StringValue())
+
+	ns := m.one(t, typeNamespace)
+	assert.Equal(t, "todo-chatbot", get(ns.Inputs, "metadata", "name").StringValue())
+	labels := get(ns.Inputs, "metadata", "labels").ObjectValue()
+	for _, mode := range []string{"enforce", "audit", "warn"} {
+		assert.Equal(t, "restricted", labels[resource.PropertyKey("pod-security.kubernetes.io/"+mode)].StringValue(), mode)
+	}
+
+	// Every cluster resource goes through the explicit provider.
+	for _, typ := range []string{typeNamespace, typeSecret, typeRelease} {
+		r := m.one(t, typ)
+		assert.Contains(t, r.Provider, "todo-chatbot-k8s", "%s must use the stack's provider", typ)
+	}
+
+	images := m.ofType(typeImage)
+	require.Len(t, images, 2)
+	for _, img := range images {
+		component := strings.TrimPrefix(img.Name, "todo-chatbot-")
+		assert.Equal(t, filepath.Join(repoRoot, component), get(img.Inputs, "build", "context").StringValue())
+		assert.Equal(t, filepath.Join(repoRoot, component, "Dockerfile"), get(img.Inputs, "build", "dockerfile").StringValue())
+		assert.True(t, img.Inputs["skipPush"].BoolValue(), "dev builds into Minikube's daemon and never pushes")
+		assert.True(t, get(img.Inputs, "registry").IsNull(), "dev needs no registry login")
+		name := img.Inputs["imageName"].StringValue()
+		assert.Regexp(t, `^todo-chatbot-`+component+`:[0-9a-f]{20}$`, name, "tag is the build context's content hash, never latest")
+	}
+
+	rel := m.one(t, typeRelease)
+	assert.Equal(t, "./"+filepath.ToSlash(filepath.Join(repoRoot, infra.ChartDir)), rel.Inputs["chart"].StringValue())
+	assert.Equal(t, "todo-chatbot", rel.Inputs["name"].StringValue())
+	assert.Equal(t, "todo-chatbot", rel.Inputs["namespace"].StringValue())
+	assert.True(t, rel.Inputs["atomic"].BoolValue())
+	assert.True(t, rel.Inputs["cleanupOnFail"].BoolValue())
+	assert.False(t, rel.Inputs["skipAwait"].BoolValue(), "the release waits for readiness")
+	assert.Equal(t, 300.0, rel.Inputs["timeout"].NumberValue())
+
+	values := rel.Inputs["values"]
+	assert.Equal(t, 1.0, get(values.ObjectValue(), "backend", "replicaCount").NumberValue())
+	assert.Equal(t, "IfNotPresent", get(values.ObjectValue(), "backend", "image", "pullPolicy").StringValue())
+	assert.Equal(t, "", get(values.ObjectValue(), "backend", "image", "digest").StringValue())
+	assert.Equal(t, "todo.local", get(values.ObjectValue(), "ingress", "host").StringValue())
+	assert.True(t, get(values.ObjectValue(), "postgresql", "enabled").BoolValue())
+	assert.Equal(t, "offline", get(values.ObjectValue(), "llm", "provider").StringValue())
+	assert.Equal(t, "todo-chatbot-app-secrets", get(values.ObjectValue(), "existingSecret").StringValue())
+
+	// The image the release runs is exactly the one built.
+	for _, img := range images {
+		component := strings.TrimPrefix(img.Name, "todo-chatbot-")
+		name := img.Inputs["imageName"].StringValue()
+		repo, tag, _ := strings.Cut(name, ":")
+		assert.Equal(t, repo, get(values.ObjectValue(), component, "image", "repository").StringValue())
+		assert.Equal(t, tag, get(values.ObjectValue(), component, "image", "tag").StringValue())
+	}
+}
+
+func TestProdStackPushesAndDeploysByDigest(t *testing.T) {
+	m := runProgram(t, prodConfig(t), "prod")
+
+	assert.Equal(t, "prod", m.one(t, typeProvider).Inputs["context"].StringValue())
+	rel := m.one(t, typeRelease)
+	values := rel.Inputs["values"].ObjectValue()
+
+	images := m.ofType(typeImage)
+	require.Len(t, images, 2)
+	for _, img := range images {
+		component := strings.TrimPrefix(img.Name, "todo-chatbot-")
+		assert.False(t, img.Inputs["skipPush"].BoolValue(), "registry stacks push")
+		assert.Regexp(t, `^ghcr.io/todo-chatbot/todo-chatbot-`+component+`:[0-9a-f]{20}$`, img.Inputs["imageName"].StringValue())
+		assert.Equal(t, "ghcr.io", get(img.Inputs, "registry", "server").StringValue())
+		assert.Equal(t, "todo-chatbot-ci", get(img.Inputs, "registry", "username").StringValue())
+		pw := get(img.Inputs, "registry", "password")
+		assert.True(t, pw.IsSecret(), "the registry password is a secret input")
+
+		assert.Regexp(t, `^sha256:[0-9a-f]{64}$`, get(values, component, "image", "digest").StringValue(), "deployed by digest")
+		assert.Equal(t, 3.0, get(values, component, "replicaCount").NumberValue())
+		assert.True(t, get(values, component, "autoscaling", "enabled").BoolValue())
+		assert.Equal(t, 10.0, get(values, component, "autoscaling", "maxReplicas").NumberValue())
+	}
+	assert.False(t, get(values, "postgresql", "enabled").BoolValue())
+	assert.Equal(t, "todo-chatbot-app-secrets", get(values, "externalDatabase", "existingSecret").StringValue())
+	assert.Equal(t, infra.SecretKeyDatabaseURL, get(values, "externalDatabase", "key").StringValue())
+	assert.Equal(t, "openai", get(values, "llm", "provider").StringValue())
+	assert.Equal(t, "gpt-4o-mini", get(values, "llm", "model").StringValue())
+	assert.True(t, get(values, "ingress", "tls", "enabled").BoolValue())
+	assert.True(t, get(values, "podDisruptionBudget", "enabled").BoolValue())
+	assert.Equal(t, 600.0, rel.Inputs["timeout"].NumberValue())
+
+	secret := m.one(t, typeSecret)
+	data := get(secret.Inputs, "stringData")
+	require.True(t, data.IsSecret())
+	keys := data.SecretValue().Element.ObjectValue()
+	assert.Equal(t, testSecrets["databaseUrl"], keys[infra.SecretKeyDatabaseURL].StringValue())
+	assert.Equal(t, testSecrets["llmApiKey"], keys[infra.SecretKeyLLMAPIKey].StringValue())
+	assert.NotContains(t, keys, resource.PropertyKey(infra.SecretKeyPostgresPassword), "no in-cluster database, no password for it")
+}
+
+func TestSecretsLiveOnlyInTheKubernetesSecret(t *testing.T) {
+	for _, tc := range []struct {
+		stack string
+		cfg   func(*testing.T) stackConfig
+		want  map[string]string
+	}{
+		{"dev", devConfig, map[string]string{
+			infra.SecretKeyJWT: testSecrets["jwtSecret"], infra.SecretKeyPostgresPassword: testSecrets["postgresPassword"],
+		}},
+		{"prod", prodConfig, map[string]string{
+			infra.SecretKeyJWT: testSecrets["jwtSecret"], infra.SecretKeyDatabaseURL: testSecrets["databaseUrl"],
+			infra.SecretKeyLLMAPIKey: testSecrets["llmApiKey"],
+		}},
+	} {
+		t.Run(tc.stack, func(t *testing.T) {
+			m := runProgram(t, tc.cfg(t), tc.stack)
+
+			secret := m.one(t, typeSecret)
+			assert.Equal(t, "todo-chatbot-app-secrets", get(secret.Inputs, "metadata", "name").StringValue())
+			data := get(secret.Inputs, "stringData")
+			require.True(t, data.IsSecret(), "stringData must be marked secret so state and logs mask it")
+			got := map[string]string{}
+			for k, v := range data.SecretValue().Element.ObjectValue() {
+				got[string(k)] = v.StringValue()
+			}
+			assert.Equal(t, tc.want, got)
+
+			// Helm stores values in the cluster and in Pulumi state: nothing secret there.
+			rel := m.one(t, typeRelease)
+			assertNoSecretValues(t, "Release values", rel.Inputs["values"])
+			for _, r := range m.resources {
+				if r.Type == typeSecret {
+					continue
+				}
+				collectStrings(resource.NewObjectProperty(r.Inputs), false, func(s string, inSecret bool) {
+					for key, secret := range testSecrets {
+						if strings.Contains(s, secret) {
+							assert.True(t, inSecret, "%s %s carries %s in plain text", r.Type, r.Name, key)
+						}
+					}
+				})
+			}
+		})
+	}
+}
+
+// outputsOf builds the App and awaits its outputs.
+func outputsOf(t *testing.T, sc stackConfig, stack string) map[string]internals.UnsafeAwaitOutputResult {
+	t.Helper()
+	got := map[string]internals.UnsafeAwaitOutputResult{}
+	_, err := run(t, sc, stack, func(ctx *pulumi.Context) error {
+		cfg, err := infra.LoadConfig(ctx)
+		if err != nil {
+			return err
+		}
+		app, err := infra.NewApp(ctx, "todo-chatbot", &infra.AppArgs{Config: cfg, RootDir: repoRoot})
+		if err != nil {
+			return err
+		}
+		for name, out := range map[string]pulumi.Output{
+			"namespace": app.Namespace, "releaseName": app.ReleaseName, "releaseStatus": app.ReleaseStatus,
+			"backendImage": app.BackendImage, "frontendImage": app.FrontendImage,
+			"appUrl": app.AppURL, "accessCommand": app.AccessCommand,
+		} {
+			res, err := internals.UnsafeAwaitOutput(ctx.Context(), out)
+			if err != nil {
+				return err
+			}
+			got[name] = res
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	return got
+}
+
+func TestOutputsTellHowToReachTheApp(t *testing.T) {
+	out := outputsOf(t, devConfig(t), "dev")
+	for name, res := range out {
+		assert.True(t, res.Known, name)
+		assert.False(t, res.Secret, "%s is a plain output", name)
+		for key, secret := range testSecrets {
+			assert.NotContains(t, res.Value, secret, "output %s leaks %s", name, key)
+		}
+	}
+	assert.Equal(t, "todo-chatbot", out["namespace"].Value)
+	assert.Equal(t, "todo-chatbot", out["releaseName"].Value)
+	assert.Equal(t, "deployed", out["releaseStatus"].Value)
+	assert.Equal(t, "http://todo.local", out["appUrl"].Value)
+	assert.Regexp(t, `^todo-chatbot-backend:[0-9a-f]{20}$`, out["backendImage"].Value)
+	assert.Regexp(t, `^todo-chatbot-frontend:[0-9a-f]{20}$`, out["frontendImage"].Value)
+	assert.Equal(t, "minikube tunnel  # then map todo.local to 127.0.0.1 in /etc/hosts; or: "+
+		"kubectl --context minikube -n todo-chatbot port-forward svc/todo-chatbot-frontend 8080:8080",
+		out["accessCommand"].Value)
+
+	prod := outputsOf(t, prodConfig(t), "prod")
+	assert.Equal(t, "https://todo.example.com", prod["appUrl"].Value)
+	assert.Regexp(t, `^ghcr.io/todo-chatbot/todo-chatbot-backend@sha256:[0-9a-f]{64}$`, prod["backendImage"].Value)
+	assert.Equal(t, "kubectl --context prod -n todo-chatbot port-forward svc/todo-chatbot-frontend 8080:8080", prod["accessCommand"].Value)
+}
+
+func TestPrebuiltImagesNeedNoDocker(t *testing.T) {
+	digest := "sha256:" + strings.Repeat("ab", 32)
+	sc := devConfig(t).
+		set("imageBuild", "false", false).
+		set("backendImage", "registry.local:5000/todo-backend:1.2.3", false).
+		set("frontendImage", "registry.local:5000/todo-frontend@"+digest, false)
+	m := runProgram(t, sc, "dev")
+
+	assert.Empty(t, m.ofType(typeImage), "no image is built")
+	assert.Empty(t, m.ofType(typeDockerP), "no Docker provider, so no daemon is contacted")
+	values := m.one(t, typeRelease).Inputs["values"].ObjectValue()
+	assert.Equal(t, "registry.local:5000/todo-backend", get(values, "backend", "image", "repository").StringValue())
+	assert.Equal(t, "1.2.3", get(values, "backend", "image", "tag").StringValue())
+	assert.Equal(t, "registry.local:5000/todo-frontend", get(values, "frontend", "image", "repository").StringValue())
+	assert.Equal(t, digest, get(values, "frontend", "image", "digest").StringValue())
+}
+
+func TestInvalidConfigFailsBeforeAnyResource(t *testing.T) {
+	sc := devConfig(t).
+		set("backendReplicas", "0", false).
+		set("llmProvider", "claude", false).
+		set("ingressHost", "Not_A_Host!", false)
+	m, err := run(t, sc, "dev", infra.Program(repoRoot))
+	require.Error(t, err)
+	msg := err.Error()
+	// All problems at once, each naming its key, the value and what is allowed.
+	assert.Contains(t, msg, `backendReplicas: 0 is out of range (allowed: 1 to 100)`)
+	assert.Contains(t, msg, `llmProvider: "claude" is not allowed (allowed: offline, openai)`)
+	assert.Contains(t, msg, `ingressHost: "Not_A_Host!" is not a valid host name`)
+	assert.Empty(t, m.resources, "nothing is registered when the configuration is invalid")
+}
+
+func TestChartEditRollsOutThroughTheRelease(t *testing.T) {
+	// Copy the repository's chart, render values, edit a template, render again.
+	root := t.TempDir()
+	copyDir(t, filepath.Join(repoRoot, infra.ChartDir), filepath.Join(root, infra.ChartDir))
+	for _, c := range []string{"backend", "frontend"} {
+		copyDir(t, filepath.Join(repoRoot, c), filepath.Join(root, c))
+	}
+	valuesChecksum := func() string {
+		m, err := run(t, devConfig(t), "dev", infra.Program(root))
+		require.NoError(t, err)
+		return get(m.one(t, typeRelease).Inputs["values"].ObjectValue(), "chartChecksum").StringValue()
+	}
+	before := valuesChecksum()
+	require.Regexp(t, `^[0-9a-f]{64}$`, before)
+	assert.Equal(t, before, valuesChecksum(), "an unchanged chart keeps the release unchanged")
+
+	tpl := filepath.Join(root, infra.ChartDir, "templates", "service-backend.yaml")
+	b, err := os.ReadFile(tpl)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(tpl, append(b, []byte("\n# an edit\n")...), 0o644))
+	assert.NotEqual(t, before, valuesChecksum(), "a template edit changes the release's values, so it rolls out")
+}
+
+func copyDir(t *testing.T, src, dst string) {
+	t.Helper()
+	err := filepath.WalkDir(src, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			if d.Name() == "node_modules" || d.Name() == "dist" {
+				return filepath.SkipDir
+			}
+			return os.MkdirAll(target, 0o755)
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		info, _ := d.Info()
+		return os.WriteFile(target, b, info.Mode().Perm())
+	})
+	require.NoError(t, err)
+}
