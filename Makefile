@@ -1,0 +1,72 @@
+# Todo Chatbot: one Pulumi program, two images, one Helm chart.
+#   make up      deploy the dev stack to Minikube (starts Minikube when needed)
+#   make test    every test suite that needs no cluster (what CI runs)
+# See README.md for the rest.
+
+SHELL := /usr/bin/env bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+STACK ?= dev
+# Tools built with `go install` live outside the clone so every checkout reuses them.
+TOOLS_CACHE ?= $(HOME)/.cache/todo-chatbot
+ACTIONLINT_VERSION := v1.7.12
+ACTIONLINT := $(TOOLS_CACHE)/actionlint-$(ACTIONLINT_VERSION)/actionlint
+export KUBE_SCORE_DIR ?= $(TOOLS_CACHE)/kube-score
+
+.PHONY: help up down preview build test test-program test-chart test-backend test-frontend \
+        test-frontend-e2e lint bench-backend e2e tools clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
+
+up: ## deploy the dev stack to Minikube and check that the app answers
+	@scripts/up.sh up
+
+down: ## destroy the dev stack (Minikube keeps running)
+	@scripts/up.sh down
+
+preview: ## show what `make up` would change
+	@scripts/up.sh preview
+
+build: ## compile the Pulumi program (what `pulumi up` compiles)
+	go build -o bin/todo-chatbot .
+
+test: lint test-program test-chart test-backend test-frontend test-frontend-e2e ## every suite that needs no cluster
+
+lint: $(ACTIONLINT) ## gofmt, go vet and actionlint on the workflows
+	@unformatted=$$(gofmt -l main.go infra tests backend); \
+	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+	go vet ./...
+	cd backend && go vet ./...
+	$(ACTIONLINT) -color=false .github/workflows/*.yml
+
+test-program: ## the Pulumi program's mocked unit tests and the chart render tests
+	go test -count=1 ./...
+
+test-chart: ## kube-score on the chart rendered with the dev and prod stacks' values
+	scripts/kube-score.sh
+
+test-backend: ## backend tests against a throwaway PostgreSQL on 127.0.0.1
+	scripts/with-postgres.sh bash -c 'cd backend && go test -count=1 -race ./...'
+
+test-frontend: ## frontend unit tests (Vitest) and the production build
+	cd frontend && npm test && npm run build && npm run size
+
+test-frontend-e2e: ## the built app behind nginx, the real backend and PostgreSQL, in headless Chromium
+	cd frontend && bash e2e/run.sh
+
+bench-backend: ## API throughput and latency against PostgreSQL's own (pgbench) on loopback
+	bench/backend.sh
+
+e2e: ## real pulumi preview/up/destroy on a local control plane built from Go modules
+	tests/e2e/run.sh
+
+tools: ## build the end-to-end toolchain into its cache (long when cold)
+	tools/build.sh
+
+$(ACTIONLINT):
+	GOBIN=$(dir $@) go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
+
+clean: ## remove build outputs in the clone (caches stay)
+	rm -rf bin frontend/dist frontend/e2e/screenshots
