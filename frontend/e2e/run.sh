@@ -42,9 +42,16 @@ if [ "${1:-}" = "--inner" ]; then
   mode="$3"
   backend_pid=""
   nginx_pid=""
+  e2e_pid=""
   cleanup_inner() {
     local rc=$?
     trap - EXIT INT TERM
+    if [ -n "$e2e_pid" ] && kill -0 "$e2e_pid" 2>/dev/null; then
+      kill -TERM "$e2e_pid" 2>/dev/null || true   # timeout passes it on; playwright closes Chromium
+      for _ in $(seq 1 100); do kill -0 "$e2e_pid" 2>/dev/null || break; sleep 0.1; done
+      kill -KILL "$e2e_pid" 2>/dev/null || true
+      wait "$e2e_pid" 2>/dev/null || true
+    fi
     if [ -n "$nginx_pid" ] && kill -0 "$nginx_pid" 2>/dev/null; then
       kill -QUIT "$nginx_pid" 2>/dev/null || true
       for _ in $(seq 1 50); do kill -0 "$nginx_pid" 2>/dev/null || break; sleep 0.1; done
@@ -133,8 +140,13 @@ CONF
   # --- the browser ---
   mkdir -p "$here/screenshots"
   BASE_URL="http://127.0.0.1:$fport" SCREENSHOT_DIR="$here/screenshots" USER_DATA_DIR="$tmp/chromium" \
-    BACKEND_MODE="$mode" timeout --kill-after=10 "$E2E_TIMEOUT" node "$here/app.e2e.mjs"
-  exit $?
+    BACKEND_MODE="$mode" timeout --kill-after=10 "$E2E_TIMEOUT" node "$here/app.e2e.mjs" &
+  e2e_pid=$!
+  # In the background and waited for, so that a TERM or INT runs the trap at once.
+  rc=0
+  wait "$e2e_pid" || rc=$?
+  e2e_pid=""
+  exit "$rc"
 fi
 
 # ---------------------------------------------------------------------------------------------
