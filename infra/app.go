@@ -201,10 +201,14 @@ func accessCommand(cfg *Config) string {
 }
 
 // fullname mirrors the chart's fullname helper: the release name, suffixed
-// with the chart name unless it already contains it.
+// with the chart name unless it already contains it, cut to 41 characters.
 func fullname(release string) string {
-	if strings.Contains(release, "todo-chatbot") {
-		return release
+	name := release
+	if !strings.Contains(release, "todo-chatbot") {
+		name = release + "-todo-chatbot"
 	}
-	return release + "-todo-chatbot"
+	if len(name) > 41 {
+		name = name[:41]
+	}
+	return strings.TrimSuffix(name, "-")
 }

@@ -356,3 +356,21 @@ func copyDir(t *testing.T, src, dst string) {
 	})
 	require.NoError(t, err)
 }
+
+// The port-forward command names the Service the chart really creates, also
+// for release names the chart has to shorten.
+func TestAccessCommandNamesTheChartsService(t *testing.T) {
+	for release, svc := range map[string]string{
+		"todo-chatbot":          "todo-chatbot-frontend",
+		"staging":               "staging-todo-chatbot-frontend",
+		"my-todo-chatbot-blue":  "my-todo-chatbot-blue-frontend",
+		strings.Repeat("a", 40): strings.Repeat("a", 40) + "-frontend", // "<40 a's>-todo-chatbot" is cut to 41 characters, then the "-" trimmed
+	} {
+		out := outputsOf(t, devConfig(t).set("releaseName", release, false), "dev")
+		assert.Contains(t, out["accessCommand"].Value, "port-forward svc/"+svc+" 8080:8080", release)
+
+		rendered := renderChartAs(t, release, chartProgramValues(t, "dev"))
+		_, ok := rendered.find("Service", svc)
+		assert.True(t, ok, "the chart renders Service %s for release %s", svc, release)
+	}
+}
