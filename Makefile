@@ -15,7 +15,7 @@ ACTIONLINT := $(TOOLS_CACHE)/actionlint-$(ACTIONLINT_VERSION)/actionlint
 export KUBE_SCORE_DIR ?= $(TOOLS_CACHE)/kube-score
 
 .PHONY: help up down preview build test test-program test-chart test-backend test-frontend \
-        test-frontend-e2e lint bench-backend e2e tools clean
+        test-frontend-e2e lint bench-backend ask e2e tools clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -58,6 +58,9 @@ test-frontend-e2e: ## the built app behind nginx, the real backend and PostgreSQ
 
 bench-backend: ## API throughput and latency against PostgreSQL's own (pgbench) on loopback
 	bench/backend.sh
+
+ask: ## ask kubectl-ai about the deployed stack: make ask Q="why is the backend not ready?"
+	@scripts/ask.sh "$(Q)"
 
 e2e: ## real pulumi preview/up/destroy on a local control plane built from Go modules
 	tests/e2e/run.sh
