@@ -24,6 +24,7 @@ export default defineConfig({
     environment: 'jsdom',
     include: ['src/**/*.test.{ts,tsx}'],
     setupFiles: ['src/test/setup.ts'],
+    reporters: ['default', './scripts/summary-reporter.ts'],
     pool: 'threads',
     poolOptions: { threads: { maxThreads: 2, minThreads: 1 } },
   },

@@ -358,5 +358,4 @@ try {
   crashed = true;
 }
 console.log(`e2e: ${passed} passed, ${failed} failed`);
-console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed > 0 || crashed ? 1 : 0);
