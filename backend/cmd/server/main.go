@@ -1,0 +1,55 @@
+// Command server is the Todo Chatbot API.
+//
+//	server          run the HTTP server (migrating first unless MIGRATE_ON_START=false)
+//	server migrate  apply the database migrations and exit
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/todo-chatbot/todo-chatbot/backend/internal/config"
+	"github.com/todo-chatbot/todo-chatbot/backend/internal/server"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	cfg, err := config.FromEnv()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err.Error())
+		return 2
+	}
+	log := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	slog.SetDefault(log)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd = args[0]
+	}
+	switch cmd {
+	case "serve":
+		err = server.Run(ctx, cfg, log, nil)
+	case "migrate":
+		err = server.Migrate(ctx, cfg, log)
+		if err == nil {
+			log.Info("migrations up to date")
+		}
+	default:
+		fmt.Fprintf(os.Stderr, "unknown command %q (want serve or migrate)\n", cmd)
+		return 2
+	}
+	if err != nil {
+		log.Error("fatal", "err", err.Error())
+		return 1
+	}
+	return 0
+}

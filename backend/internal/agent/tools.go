@@ -1,0 +1,264 @@
+// Package agent runs the chat agent: a Brain decides which tools to call, and the Tools are the
+// only way it touches data.
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/todo-chatbot/todo-chatbot/backend/internal/store"
+)
+
+// TaskStore is the part of the store the tools use.
+type TaskStore interface {
+	CreateTask(ctx context.Context, userID int64, title, description string) (store.Task, error)
+	ListTasks(ctx context.Context, userID int64, status string) ([]store.Task, error)
+	UpdateTask(ctx context.Context, userID, id int64, p store.TaskPatch) (store.Task, error)
+	DeleteTask(ctx context.Context, userID, id int64) (store.Task, error)
+}
+
+// Tool names.
+const (
+	ToolAdd      = "add_task"
+	ToolList     = "list_tasks"
+	ToolComplete = "complete_task"
+	ToolDelete   = "delete_task"
+	ToolUpdate   = "update_task"
+)
+
+// Limits on tool arguments.
+const (
+	MaxTitleLen       = 500
+	MaxDescriptionLen = 5000
+)
+
+// ToolSpec describes one tool for an LLM (JSON Schema parameters).
+type ToolSpec struct {
+	Name        string
+	Description string
+	Parameters  map[string]any
+}
+
+// Specs lists the five tools.
+var Specs = []ToolSpec{
+	{ToolAdd, "Create a new task for the user.", map[string]any{
+		"type": "object",
+		"properties": map[string]any{
+			"title":       map[string]any{"type": "string", "description": "Short title of the task"},
+			"description": map[string]any{"type": "string", "description": "Optional longer description"},
+		},
+		"required": []string{"title"},
+	}},
+	{ToolList, "List the user's tasks.", map[string]any{
+		"type": "object",
+		"properties": map[string]any{
+			"status": map[string]any{"type": "string", "enum": []string{"all", "pending", "completed"}},
+		},
+	}},
+	{ToolComplete, "Mark a task as completed.", map[string]any{
+		"type":       "object",
+		"properties": map[string]any{"task_id": map[string]any{"type": "integer"}},
+		"required":   []string{"task_id"},
+	}},
+	{ToolDelete, "Delete a task.", map[string]any{
+		"type":       "object",
+		"properties": map[string]any{"task_id": map[string]any{"type": "integer"}},
+		"required":   []string{"task_id"},
+	}},
+	{ToolUpdate, "Change a task's title or description, or reopen it with completed=false.", map[string]any{
+		"type": "object",
+		"properties": map[string]any{
+			"task_id":     map[string]any{"type": "integer"},
+			"title":       map[string]any{"type": "string"},
+			"description": map[string]any{"type": "string"},
+			"completed":   map[string]any{"type": "boolean", "description": "false reopens a completed task"},
+		},
+		"required": []string{"task_id"},
+	}},
+}
+
+// CallRecord is one executed tool call as the API reports it.
+type CallRecord struct {
+	Name      string          `json:"name"`
+	Arguments json.RawMessage `json:"arguments"`
+	Result    json.RawMessage `json:"result"`
+}
+
+// Tools executes tool calls for one user and records them.
+type Tools struct {
+	Store  TaskStore
+	UserID int64
+	Calls  []CallRecord
+}
+
+// AddArgs etc. are the tools' arguments.
+type AddArgs struct {
+	Title       string `json:"title"`
+	Description string `json:"description,omitempty"`
+}
+
+// ListArgs are list_tasks' arguments.
+type ListArgs struct {
+	Status string `json:"status,omitempty"`
+}
+
+// IDArgs are complete_task's and delete_task's arguments.
+type IDArgs struct {
+	TaskID int64 `json:"task_id"`
+}
+
+// UpdateArgs are update_task's arguments.
+type UpdateArgs struct {
+	TaskID      int64   `json:"task_id"`
+	Title       *string `json:"title,omitempty"`
+	Description *string `json:"description,omitempty"`
+	Completed   *bool   `json:"completed,omitempty"`
+}
+
+// Result is a tool's outcome; exactly one of its fields is set.
+type Result struct {
+	Task  *store.Task  `json:"task,omitempty"`
+	Tasks []store.Task `json:"tasks,omitempty"`
+	Error string       `json:"error,omitempty"`
+}
+
+// errUser is an error the model (or user) may see.
+type errUser struct{ msg string }
+
+func (e errUser) Error() string { return e.msg }
+
+// Call runs the named tool with JSON arguments. Failures the caller can act on (unknown task,
+// bad arguments) come back as a Result with Error set; only infrastructure errors are returned.
+func (t *Tools) Call(ctx context.Context, name string, args []byte) (Result, error) {
+	res, err := t.call(ctx, name, args)
+	var ue errUser
+	if errors.As(err, &ue) {
+		res, err = Result{Error: ue.msg}, nil
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	if res.Tasks == nil && res.Task == nil && res.Error == "" {
+		res.Tasks = []store.Task{}
+	}
+	out, mErr := json.Marshal(res)
+	if mErr != nil {
+		return Result{}, mErr
+	}
+	canon := json.RawMessage(args)
+	if !json.Valid(canon) {
+		canon, _ = json.Marshal(string(args))
+	}
+	t.Calls = append(t.Calls, CallRecord{Name: name, Arguments: canon, Result: out})
+	return res, nil
+}
+
+func decodeArgs(args []byte, v any) error {
+	if len(strings.TrimSpace(string(args))) == 0 {
+		args = []byte("{}")
+	}
+	if err := json.Unmarshal(args, v); err != nil {
+		return errUser{"invalid arguments: " + err.Error()}
+	}
+	return nil
+}
+
+func (t *Tools) call(ctx context.Context, name string, args []byte) (Result, error) {
+	switch name {
+	case ToolAdd:
+		var a AddArgs
+		if err := decodeArgs(args, &a); err != nil {
+			return Result{}, err
+		}
+		a.Title = strings.TrimSpace(a.Title)
+		a.Description = strings.TrimSpace(a.Description)
+		if a.Title == "" {
+			return Result{}, errUser{"title is required"}
+		}
+		if len(a.Title) > MaxTitleLen || len(a.Description) > MaxDescriptionLen {
+			return Result{}, errUser{"title or description too long"}
+		}
+		task, err := t.Store.CreateTask(ctx, t.UserID, a.Title, a.Description)
+		return Result{Task: &task}, err
+	case ToolList:
+		var a ListArgs
+		if err := decodeArgs(args, &a); err != nil {
+			return Result{}, err
+		}
+		switch a.Status {
+		case "":
+			a.Status = store.StatusAll
+		case store.StatusAll, store.StatusPending, store.StatusCompleted:
+		default:
+			return Result{}, errUser{"status must be all, pending or completed"}
+		}
+		tasks, err := t.Store.ListTasks(ctx, t.UserID, a.Status)
+		return Result{Tasks: tasks}, err
+	case ToolComplete, ToolDelete:
+		var a IDArgs
+		if err := decodeArgs(args, &a); err != nil {
+			return Result{}, err
+		}
+		var task store.Task
+		var err error
+		if name == ToolComplete {
+			done := true
+			task, err = t.Store.UpdateTask(ctx, t.UserID, a.TaskID, store.TaskPatch{Completed: &done})
+		} else {
+			task, err = t.Store.DeleteTask(ctx, t.UserID, a.TaskID)
+		}
+		if errors.Is(err, store.ErrNotFound) {
+			return Result{}, errUser{fmt.Sprintf("task %d not found", a.TaskID)}
+		}
+		return Result{Task: &task}, err
+	case ToolUpdate:
+		var a UpdateArgs
+		if err := decodeArgs(args, &a); err != nil {
+			return Result{}, err
+		}
+		if a.Title != nil {
+			s := strings.TrimSpace(*a.Title)
+			if s == "" || len(s) > MaxTitleLen {
+				return Result{}, errUser{"title must be 1 to 500 bytes"}
+			}
+			a.Title = &s
+		}
+		if a.Description != nil {
+			s := strings.TrimSpace(*a.Description)
+			if len(s) > MaxDescriptionLen {
+				return Result{}, errUser{"description too long"}
+			}
+			a.Description = &s
+		}
+		if a.Title == nil && a.Description == nil && a.Completed == nil {
+			return Result{}, errUser{"nothing to update: give title, description or completed"}
+		}
+		task, err := t.Store.UpdateTask(ctx, t.UserID, a.TaskID,
+			store.TaskPatch{Title: a.Title, Description: a.Description, Completed: a.Completed})
+		if errors.Is(err, store.ErrNotFound) {
+			return Result{}, errUser{fmt.Sprintf("task %d not found", a.TaskID)}
+		}
+		return Result{Task: &task}, err
+	default:
+		return Result{}, errUser{"unknown tool " + name}
+	}
+}
+
+// Brain decides, from the stored history and the new user message, which tools to call and
+// what to answer. It returns the messages of this turn after the user's (assistant tool-call
+// messages, tool results and the final assistant reply) so they can be stored.
+type Brain interface {
+	Respond(ctx context.Context, history []store.Message, user string, tools *Tools) (reply string, turn []store.Message, err error)
+}
+
+// mustJSON marshals v, which cannot fail for the argument structs used here.
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}

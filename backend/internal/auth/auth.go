@@ -1,0 +1,97 @@
+// Package auth issues and verifies HS256 JWTs and hashes passwords with bcrypt.
+package auth
+
+import (
+	"errors"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/crypto/bcrypt"
+)
+
+// Issuer is the iss claim of every token.
+const Issuer = "todo-chatbot"
+
+// ErrInvalidToken covers every rejected token (bad signature, alg, expiry, claims).
+var ErrInvalidToken = errors.New("invalid token")
+
+// Tokens signs and verifies access tokens.
+type Tokens struct {
+	Secret []byte
+	TTL    time.Duration
+	Now    func() time.Time
+}
+
+func (t *Tokens) now() time.Time {
+	if t.Now != nil {
+		return t.Now()
+	}
+	return time.Now()
+}
+
+// Issue returns a signed token for userID.
+func (t *Tokens) Issue(userID int64) (string, error) {
+	now := t.now()
+	claims := jwt.RegisteredClaims{
+		Subject:   strconv.FormatInt(userID, 10),
+		Issuer:    Issuer,
+		IssuedAt:  jwt.NewNumericDate(now),
+		ExpiresAt: jwt.NewNumericDate(now.Add(t.TTL)),
+	}
+	return jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(t.Secret)
+}
+
+// Verify checks signature (HS256 only), expiry and issuer, and returns the user id.
+func (t *Tokens) Verify(token string) (int64, error) {
+	var claims jwt.RegisteredClaims
+	_, err := jwt.ParseWithClaims(token, &claims, func(*jwt.Token) (any, error) { return t.Secret, nil },
+		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuer(Issuer),
+		jwt.WithTimeFunc(t.now),
+		jwt.WithLeeway(5*time.Second),
+	)
+	if err != nil {
+		return 0, ErrInvalidToken
+	}
+	id, err := strconv.ParseInt(claims.Subject, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, ErrInvalidToken
+	}
+	return id, nil
+}
+
+// HashPassword hashes pw with bcrypt at cost.
+func HashPassword(pw string, cost int) (string, error) {
+	b, err := bcrypt.GenerateFromPassword([]byte(pw), cost)
+	return string(b), err
+}
+
+// CheckPassword reports whether pw matches hash.
+func CheckPassword(hash, pw string) bool {
+	return bcrypt.CompareHashAndPassword([]byte(hash), []byte(pw)) == nil
+}
+
+// dummyHashes holds, per cost, a hash compared against when the account does not exist, so
+// that unknown emails and wrong passwords take the same time.
+var dummyHashes sync.Map // int -> []byte
+
+// CheckPasswordOrDummy runs a bcrypt comparison at cost even when hash is empty, and reports
+// false then.
+func CheckPasswordOrDummy(hash, pw string, cost int) bool {
+	if hash != "" {
+		return CheckPassword(hash, pw)
+	}
+	h, ok := dummyHashes.Load(cost)
+	if !ok {
+		b, err := bcrypt.GenerateFromPassword([]byte("not-a-real-password"), cost)
+		if err != nil {
+			return false
+		}
+		h, _ = dummyHashes.LoadOrStore(cost, b)
+	}
+	_ = bcrypt.CompareHashAndPassword(h.([]byte), []byte(pw))
+	return false
+}

@@ -1,0 +1,349 @@
+// Package store is the PostgreSQL data layer. Every query takes parameters (never string
+// concatenation) and every task/conversation query is scoped to the owning user.
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+var (
+	// ErrNotFound means the row does not exist or belongs to another user.
+	ErrNotFound = errors.New("not found")
+	// ErrEmailTaken means a user with that email (case-insensitively) exists.
+	ErrEmailTaken = errors.New("email already registered")
+)
+
+// Store wraps the connection pool.
+type Store struct {
+	Pool *pgxpool.Pool
+}
+
+// New returns a Store over pool.
+func New(pool *pgxpool.Pool) *Store { return &Store{Pool: pool} }
+
+// User is an account.
+type User struct {
+	ID           int64  `json:"id"`
+	Email        string `json:"email"`
+	PasswordHash string `json:"-"`
+}
+
+// Task is one to-do item.
+type Task struct {
+	ID          int64     `json:"id"`
+	Title       string    `json:"title"`
+	Description string    `json:"description"`
+	Completed   bool      `json:"completed"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// TaskPatch holds the fields of a partial update; nil means unchanged.
+type TaskPatch struct {
+	Title       *string
+	Description *string
+	Completed   *bool
+}
+
+// Task status filters.
+const (
+	StatusAll       = "all"
+	StatusPending   = "pending"
+	StatusCompleted = "completed"
+)
+
+// CreateUser inserts a user; ErrEmailTaken on a duplicate email.
+func (s *Store) CreateUser(ctx context.Context, email, hash string) (User, error) {
+	u := User{Email: email, PasswordHash: hash}
+	err := s.Pool.QueryRow(ctx,
+		"INSERT INTO users (email, password_hash) VALUES ($1, $2) RETURNING id", email, hash).Scan(&u.ID)
+	if err != nil {
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+			return User{}, ErrEmailTaken
+		}
+		return User{}, fmt.Errorf("create user: %w", err)
+	}
+	return u, nil
+}
+
+// UserByEmail finds a user by email, case-insensitively.
+func (s *Store) UserByEmail(ctx context.Context, email string) (User, error) {
+	var u User
+	err := s.Pool.QueryRow(ctx,
+		"SELECT id, email, password_hash FROM users WHERE lower(email) = lower($1)", email).
+		Scan(&u.ID, &u.Email, &u.PasswordHash)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return User{}, ErrNotFound
+	}
+	if err != nil {
+		return User{}, fmt.Errorf("user by email: %w", err)
+	}
+	return u, nil
+}
+
+const taskCols = "id, title, description, completed, created_at, updated_at"
+
+func scanTask(row pgx.Row) (Task, error) {
+	var t Task
+	err := row.Scan(&t.ID, &t.Title, &t.Description, &t.Completed, &t.CreatedAt, &t.UpdatedAt)
+	return t, err
+}
+
+func notFound(err error, what string) error {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ErrNotFound
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// CreateTask inserts a task for userID.
+func (s *Store) CreateTask(ctx context.Context, userID int64, title, description string) (Task, error) {
+	t, err := scanTask(s.Pool.QueryRow(ctx,
+		"INSERT INTO tasks (user_id, title, description) VALUES ($1, $2, $3) RETURNING "+taskCols,
+		userID, title, description))
+	if err != nil {
+		return Task{}, fmt.Errorf("create task: %w", err)
+	}
+	return t, nil
+}
+
+// ListTasks returns userID's tasks ordered by id, filtered by status (all|pending|completed).
+func (s *Store) ListTasks(ctx context.Context, userID int64, status string) ([]Task, error) {
+	var rows pgx.Rows
+	var err error
+	switch status {
+	case StatusPending, StatusCompleted:
+		rows, err = s.Pool.Query(ctx,
+			"SELECT "+taskCols+" FROM tasks WHERE user_id = $1 AND completed = $2 ORDER BY id",
+			userID, status == StatusCompleted)
+	default:
+		rows, err = s.Pool.Query(ctx, "SELECT "+taskCols+" FROM tasks WHERE user_id = $1 ORDER BY id", userID)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list tasks: %w", err)
+	}
+	tasks, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Task, error) { return scanTask(r) })
+	if err != nil {
+		return nil, fmt.Errorf("list tasks: %w", err)
+	}
+	if tasks == nil {
+		tasks = []Task{}
+	}
+	return tasks, nil
+}
+
+// GetTask returns one of userID's tasks; ErrNotFound for a missing or foreign id.
+func (s *Store) GetTask(ctx context.Context, userID, id int64) (Task, error) {
+	t, err := scanTask(s.Pool.QueryRow(ctx,
+		"SELECT "+taskCols+" FROM tasks WHERE id = $1 AND user_id = $2", id, userID))
+	if err != nil {
+		return Task{}, notFound(err, "get task")
+	}
+	return t, nil
+}
+
+// UpdateTask applies p to one of userID's tasks.
+func (s *Store) UpdateTask(ctx context.Context, userID, id int64, p TaskPatch) (Task, error) {
+	t, err := scanTask(s.Pool.QueryRow(ctx, `UPDATE tasks SET
+		title = COALESCE($3, title),
+		description = COALESCE($4, description),
+		completed = COALESCE($5, completed),
+		updated_at = now()
+		WHERE id = $1 AND user_id = $2 RETURNING `+taskCols,
+		id, userID, p.Title, p.Description, p.Completed))
+	if err != nil {
+		return Task{}, notFound(err, "update task")
+	}
+	return t, nil
+}
+
+// DeleteTask removes one of userID's tasks and returns it.
+func (s *Store) DeleteTask(ctx context.Context, userID, id int64) (Task, error) {
+	t, err := scanTask(s.Pool.QueryRow(ctx,
+		"DELETE FROM tasks WHERE id = $1 AND user_id = $2 RETURNING "+taskCols, id, userID))
+	if err != nil {
+		return Task{}, notFound(err, "delete task")
+	}
+	return t, nil
+}
+
+// Conversation is a chat thread.
+type Conversation struct {
+	ID        int64     `json:"id"`
+	Title     string    `json:"title"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// ToolCall is a tool invocation requested by an assistant message.
+type ToolCall struct {
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	Arguments string `json:"arguments"`
+}
+
+// Message is one stored chat message (user, assistant or tool result).
+type Message struct {
+	ID         int64      `json:"id"`
+	Role       string     `json:"role"`
+	Content    string     `json:"content"`
+	ToolCalls  []ToolCall `json:"tool_calls,omitempty"`
+	ToolCallID string     `json:"tool_call_id,omitempty"`
+	CreatedAt  time.Time  `json:"created_at"`
+}
+
+// CreateConversation starts a conversation for userID.
+func (s *Store) CreateConversation(ctx context.Context, userID int64, title string) (Conversation, error) {
+	var c Conversation
+	err := s.Pool.QueryRow(ctx,
+		"INSERT INTO conversations (user_id, title) VALUES ($1, $2) RETURNING id, title, created_at, updated_at",
+		userID, title).Scan(&c.ID, &c.Title, &c.CreatedAt, &c.UpdatedAt)
+	if err != nil {
+		return Conversation{}, fmt.Errorf("create conversation: %w", err)
+	}
+	return c, nil
+}
+
+// ConversationExists reports whether conversation id belongs to userID.
+func (s *Store) ConversationExists(ctx context.Context, userID, id int64) (bool, error) {
+	var ok bool
+	err := s.Pool.QueryRow(ctx,
+		"SELECT EXISTS (SELECT 1 FROM conversations WHERE id = $1 AND user_id = $2)", id, userID).Scan(&ok)
+	if err != nil {
+		return false, fmt.Errorf("conversation exists: %w", err)
+	}
+	return ok, nil
+}
+
+// ListConversations returns userID's conversations, most recently active first.
+func (s *Store) ListConversations(ctx context.Context, userID int64) ([]Conversation, error) {
+	rows, err := s.Pool.Query(ctx,
+		"SELECT id, title, created_at, updated_at FROM conversations WHERE user_id = $1 ORDER BY updated_at DESC, id DESC LIMIT 200",
+		userID)
+	if err != nil {
+		return nil, fmt.Errorf("list conversations: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Conversation, error) {
+		var c Conversation
+		err := r.Scan(&c.ID, &c.Title, &c.CreatedAt, &c.UpdatedAt)
+		return c, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list conversations: %w", err)
+	}
+	if out == nil {
+		out = []Conversation{}
+	}
+	return out, nil
+}
+
+// Messages returns the messages of one of userID's conversations in order (at most the last
+// limit). ErrNotFound if the conversation is missing or foreign.
+func (s *Store) Messages(ctx context.Context, userID, conversationID int64, limit int) ([]Message, error) {
+	ok, err := s.ConversationExists(ctx, userID, conversationID)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, ErrNotFound
+	}
+	rows, err := s.Pool.Query(ctx, `SELECT id, role, content, tool_calls, tool_call_id, created_at FROM (
+		SELECT m.id, m.role, m.content, m.tool_calls, m.tool_call_id, m.created_at
+		FROM messages m WHERE m.conversation_id = $1 ORDER BY m.id DESC LIMIT $2) last ORDER BY id`,
+		conversationID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("messages: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Message, error) {
+		var m Message
+		var calls []byte
+		if err := r.Scan(&m.ID, &m.Role, &m.Content, &calls, &m.ToolCallID, &m.CreatedAt); err != nil {
+			return m, err
+		}
+		if len(calls) > 0 {
+			if err := json.Unmarshal(calls, &m.ToolCalls); err != nil {
+				return m, err
+			}
+		}
+		return m, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("messages: %w", err)
+	}
+	if out == nil {
+		out = []Message{}
+	}
+	return out, nil
+}
+
+// AppendMessages stores msgs in one of userID's conversations in one transaction and bumps
+// the conversation's updated_at.
+func (s *Store) AppendMessages(ctx context.Context, userID, conversationID int64, msgs []Message) error {
+	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, "UPDATE conversations SET updated_at = now() WHERE id = $1 AND user_id = $2",
+			conversationID, userID)
+		if err != nil {
+			return fmt.Errorf("append messages: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return ErrNotFound
+		}
+		batch := &pgx.Batch{}
+		for _, m := range msgs {
+			var calls []byte
+			if len(m.ToolCalls) > 0 {
+				if calls, err = json.Marshal(m.ToolCalls); err != nil {
+					return err
+				}
+			}
+			batch.Queue(`INSERT INTO messages (conversation_id, role, content, tool_calls, tool_call_id)
+				VALUES ($1, $2, $3, $4, $5)`, conversationID, m.Role, m.Content, calls, m.ToolCallID)
+		}
+		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+			return fmt.Errorf("append messages: %w", err)
+		}
+		return nil
+	})
+}
+
+// LoginLimits bounds login attempts in a sliding window.
+type LoginLimits struct {
+	Window     time.Duration
+	PerIP      int // attempts (any outcome) per client address per window
+	PerAccount int // failed attempts per account per window
+}
+
+// LoginAllowed reports whether another login attempt from ip for email is allowed.
+// State lives in PostgreSQL, so the limit holds across replicas.
+func (s *Store) LoginAllowed(ctx context.Context, ip, email string, l LoginLimits) (bool, error) {
+	var ipCount, acctCount int
+	err := s.Pool.QueryRow(ctx, `SELECT
+		(SELECT count(*) FROM login_attempts WHERE key = $1 AND created_at > now() - make_interval(secs => $3)),
+		(SELECT count(*) FROM login_attempts WHERE key = $2 AND NOT succeeded AND created_at > now() - make_interval(secs => $3))`,
+		"ip:"+ip, "account:"+email, l.Window.Seconds()).Scan(&ipCount, &acctCount)
+	if err != nil {
+		return false, fmt.Errorf("login allowed: %w", err)
+	}
+	return ipCount < l.PerIP && acctCount < l.PerAccount, nil
+}
+
+// RecordLogin stores one login attempt under both keys and prunes expired rows for them.
+func (s *Store) RecordLogin(ctx context.Context, ip, email string, succeeded bool, l LoginLimits) error {
+	batch := &pgx.Batch{}
+	batch.Queue("INSERT INTO login_attempts (key, succeeded) VALUES ($1, $3), ($2, $3)", "ip:"+ip, "account:"+email, succeeded)
+	batch.Queue("DELETE FROM login_attempts WHERE key IN ($1, $2) AND created_at < now() - make_interval(secs => $3)",
+		"ip:"+ip, "account:"+email, l.Window.Seconds())
+	if err := s.Pool.SendBatch(ctx, batch).Close(); err != nil {
+		return fmt.Errorf("record login: %w", err)
+	}
+	return nil
+}
