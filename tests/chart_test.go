@@ -565,7 +565,7 @@ func TestChartDeployments(t *testing.T) {
 func TestChartChecksumRollsPods(t *testing.T) {
 	dev := chartProgramValues(t, "dev")
 	a := renderChart(t, dev)
-	b := renderChart(t, chartMerge(dev, map[string]any{"backend": map[string]any{"env": map[string]any{"LOG_LEVEL": "debug"}}}))
+	b := renderChart(t, chartMerge(dev, map[string]any{"backend": map[string]any{"env": map[string]any{"CORS_ALLOWED_ORIGINS": "https://changed.example.com"}}}))
 	ann := func(r chartRendered, name, key string) string {
 		m, _ := r.find("Deployment", name)
 		return m.Obj.(*appsv1.Deployment).Spec.Template.Annotations[key]
@@ -791,6 +791,20 @@ llm: {provider: openai, baseURL: "https://llm.example.com/v1", model: m}`)),
 		"external database, openai": chartMerge(chartSecretValues(), chartValuesYAML(t, `
 postgresql: {enabled: false}
 llm: {provider: openai, baseURL: "https://llm.example.com/v1", model: m}`)),
+	}
+	// The program's stacks: the Secret is Pulumi's, and no secret it holds reaches the chart.
+	for _, stack := range []string{"dev", "prod"} {
+		r := renderChart(t, chartProgramValues(t, stack))
+		if n := len(r.byKind("Secret")); n != 0 {
+			t.Errorf("%s: the chart rendered %d Secret(s); the program makes its own", stack, n)
+		}
+		for _, m := range r.Manifests {
+			for key, secret := range chartProgramSecrets {
+				if strings.Contains(m.YAML, secret) || strings.Contains(m.YAML, base64.StdEncoding.EncodeToString([]byte(secret))) {
+					t.Errorf("%s: %s/%s contains the program's %s", stack, m.Kind, m.Name, key)
+				}
+			}
+		}
 	}
 	for name, vals := range variants {
 		r := renderChart(t, vals)
