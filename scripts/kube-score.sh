@@ -5,7 +5,8 @@
 # and the chart tests' other scenarios (defaults, values-prod.yaml, every switch flipped) too.
 # Fails on any CRITICAL finding; WARNINGs are printed (the chart README explains the ones kept).
 #
-# kube-score is built with `go install` into .tools/ (cached; set KUBE_SCORE_DIR to move it).
+# kube-score is built once with `go install` into $KUBE_SCORE_DIR/<version>/ (default .tools/kube-score,
+# git-ignored; the Makefile points it at the shared tools cache).
 # Usage: scripts/kube-score.sh [output-dir]   (the rendered manifests are kept there)
 set -euo pipefail
 
@@ -15,7 +16,7 @@ KUBERNETES_VERSION=v1.31
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
-bindir=${KUBE_SCORE_DIR:-$root/.tools/kube-score-$KUBE_SCORE_VERSION}
+bindir=${KUBE_SCORE_DIR:-$root/.tools/kube-score}/$KUBE_SCORE_VERSION
 kube_score=$bindir/kube-score
 if [ ! -x "$kube_score" ]; then
 	echo "kube-score: installing github.com/zegl/kube-score $KUBE_SCORE_VERSION into $bindir"
