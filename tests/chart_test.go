@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/Masterminds/semver/v3"
 	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/lint"
 	"helm.sh/helm/v3/pkg/lint/support"
@@ -155,6 +156,30 @@ func TestChartRendersStrictTypedObjects(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestChartMetadata(t *testing.T) {
+	md := loadTodoChart(t).Metadata
+	if err := md.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if md.APIVersion != "v2" || md.Type != "application" || md.AppVersion == "" || md.Description == "" {
+		t.Errorf("Chart.yaml: apiVersion %q type %q appVersion %q", md.APIVersion, md.Type, md.AppVersion)
+	}
+	if _, err := semver.StrictNewVersion(md.Version); err != nil {
+		t.Errorf("Chart.yaml version %q is not semantic: %v", md.Version, err)
+	}
+	for _, v := range []string{"v1.27.0", "v1.31.0", "v1.34.1"} {
+		if !chartutil.IsCompatibleRange(md.KubeVersion, v) {
+			t.Errorf("kubeVersion %q excludes %s", md.KubeVersion, v)
+		}
+	}
+	if chartutil.IsCompatibleRange(md.KubeVersion, "v1.26.9") {
+		t.Errorf("kubeVersion %q admits 1.26, older than the APIs the chart uses", md.KubeVersion)
+	}
+	if loadTodoChart(t).Schema == nil {
+		t.Error("values.schema.json not loaded with the chart")
 	}
 }
 
