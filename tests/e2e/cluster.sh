@@ -1,0 +1,272 @@
+#!/usr/bin/env bash
+# A local Kubernetes control plane for the end-to-end tests, built from Go modules (tools/build.sh):
+# etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok (2 fake nodes whose pods
+# go Running/Ready without a container runtime), all on 127.0.0.1 with free ports and a temp data
+# dir. Nothing runs in the pods: kwok fakes their status.
+#
+#   tests/e2e/cluster.sh start   start and wait until ready (bounded), print the env to use
+#   tests/e2e/cluster.sh env     print `export KUBECONFIG=...` etc. for a running cluster
+#   tests/e2e/cluster.sh stop    stop every process and delete the data dir
+#
+# Environment:
+#   TODO_E2E_DIR      data dir (default /tmp/todo-e2e-$UID); one cluster per dir
+#   TODO_TOOLS_BIN    dir with the built tools (default: tools/build.sh --print-dir)
+#   TODO_E2E_READY_TIMEOUT  seconds to wait for readiness (default 120)
+#
+# The Service CIDR is inside 127.0.0.0/8 (the API server dials Service IPs, and no traffic may
+# leave loopback); pod IPs come from 198.18.0.0/16 and are never dialled (see POD_CIDR).
+# `start` tears everything down if it fails.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO="$(cd "$HERE/../.." && pwd)"
+DIR="${TODO_E2E_DIR:-${TMPDIR:-/tmp}/todo-e2e-$UID}"
+CONTEXT=todo-e2e
+SERVICE_CIDR=127.96.0.0/16
+SERVICE_IP=127.96.0.1     # first address of SERVICE_CIDR: the `kubernetes` Service
+# Pod IPs cannot be loopback (EndpointSlice validation rejects 127.0.0.0/8) and must not be a
+# private range: use the RFC 2544 benchmarking range, which is never routed. Nothing dials a pod IP
+# here (no kubelet, kube-proxy, probes or webhooks): they are only data in pod and
+# EndpointSlice status.
+POD_CIDR=198.18.0.0/16
+NODES=(kwok-node-0 kwok-node-1)
+READY_TIMEOUT="${TODO_E2E_READY_TIMEOUT:-120}"
+PROCS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
+
+log() { echo "cluster: $*" >&2; }
+
+bin_dir() {
+  if [ -n "${TODO_TOOLS_BIN:-}" ]; then echo "$TODO_TOOLS_BIN"; else bash "$REPO/tools/build.sh" --print-dir; fi
+}
+
+free_port() {
+  local p
+  while :; do
+    p=$(( 20000 + RANDOM % 40000 ))
+    grep -qx "$p" "$DIR/ports.used" 2>/dev/null && continue
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+      echo "$p" >> "$DIR/ports.used"; echo "$p"; return
+    fi
+  done
+}
+
+print_env() {
+  echo "export KUBECONFIG=$DIR/kubeconfig"
+  echo "export TODO_E2E_CONTEXT=$CONTEXT"
+  echo "export TODO_E2E_DIR=$DIR"
+}
+
+rss_mib() {
+  local total=0 p kb
+  for p in "${PROCS[@]}"; do
+    [ -f "$DIR/$p.pid" ] || continue
+    kb=$(awk '/^VmRSS:/ {print $2}' "/proc/$(cat "$DIR/$p.pid")/status" 2>/dev/null || echo 0)
+    total=$(( total + ${kb:-0} ))
+  done
+  echo $(( total / 1024 ))
+}
+
+stop() {
+  local p pid i
+  [ -d "$DIR" ] || return 0
+  for p in kwok kube-scheduler kube-controller-manager kube-apiserver etcd; do
+    [ -f "$DIR/$p.pid" ] || continue
+    pid=$(cat "$DIR/$p.pid")
+    kill -TERM "$pid" 2>/dev/null || true
+    for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    kill -KILL "$pid" 2>/dev/null || true
+    rm -f "$DIR/$p.pid"
+  done
+  rm -rf "$DIR"
+}
+
+# launch NAME ARGS...: start a tool in its own session, logging to $DIR/logs/NAME.log.
+launch() {
+  local name=$1; shift
+  setsid "$BIN/$name" "$@" > "$DIR/logs/$name.log" 2>&1 < /dev/null &
+  echo $! > "$DIR/$name.pid"
+}
+
+alive_or_die() {
+  local p
+  for p in "${PROCS[@]}"; do
+    if [ -f "$DIR/$p.pid" ] && ! kill -0 "$(cat "$DIR/$p.pid")" 2>/dev/null; then
+      log "$p exited; last lines of its log:"; tail -n 30 "$DIR/logs/$p.log" >&2; return 1
+    fi
+  done
+}
+
+# wait_for DESCRIPTION COMMAND...: poll until COMMAND succeeds, within the overall deadline.
+wait_for() {
+  local what=$1; shift
+  until "$@" > /dev/null 2>&1; do
+    alive_or_die || return 1
+    if [ "$(date +%s)" -ge "$DEADLINE" ]; then log "timed out after ${READY_TIMEOUT}s waiting for $what"; return 1; fi
+    sleep 0.3
+  done
+}
+
+kc() { kubectl --kubeconfig "$DIR/kubeconfig" --context "$CONTEXT" "$@"; }
+
+pki() {
+  local d=$DIR/pki
+  mkdir -p "$d"
+  (
+    cd "$d"
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 2 \
+      -subj "/CN=todo-e2e-ca" 2>/dev/null
+    cat > server.ext <<EOF
+subjectAltName=IP:127.0.0.1,IP:$SERVICE_IP,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local
+extendedKeyUsage=serverAuth
+EOF
+    openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj "/CN=kube-apiserver" 2>/dev/null
+    openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
+      -extfile server.ext -out server.crt 2>/dev/null
+    printf 'extendedKeyUsage=clientAuth\n' > client.ext
+    openssl req -newkey rsa:2048 -nodes -keyout admin.key -out admin.csr \
+      -subj "/O=system:masters/CN=todo-e2e-admin" 2>/dev/null
+    openssl x509 -req -in admin.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
+      -extfile client.ext -out admin.crt 2>/dev/null
+    # Service-account token signing keys.
+    openssl genrsa -out sa.key 2048 2>/dev/null
+    openssl rsa -in sa.key -pubout -out sa.pub 2>/dev/null
+  )
+}
+
+write_kubeconfig() {
+  local f=$DIR/kubeconfig
+  kubectl config --kubeconfig "$f" set-cluster "$CONTEXT" --server "https://127.0.0.1:$API_PORT" \
+    --certificate-authority "$DIR/pki/ca.crt" --embed-certs >/dev/null
+  kubectl config --kubeconfig "$f" set-credentials "$CONTEXT-admin" \
+    --client-certificate "$DIR/pki/admin.crt" --client-key "$DIR/pki/admin.key" --embed-certs >/dev/null
+  kubectl config --kubeconfig "$f" set-context "$CONTEXT" --cluster "$CONTEXT" --user "$CONTEXT-admin" >/dev/null
+  kubectl config --kubeconfig "$f" use-context "$CONTEXT" >/dev/null
+}
+
+kwok_config() {
+  local f
+  for f in "$HERE"/kwok/stages/*.yaml; do
+    echo "---"; grep -v '^#' "$f"
+  done > "$DIR/kwok.yaml"
+}
+
+create_nodes() {
+  local n
+  for n in "${NODES[@]}"; do
+    cat <<EOF
+---
+apiVersion: v1
+kind: Node
+metadata:
+  name: $n
+  annotations:
+    node.alpha.kubernetes.io/ttl: "0"
+    kwok.x-k8s.io/node: fake
+  labels:
+    kubernetes.io/arch: amd64
+    kubernetes.io/hostname: $n
+    kubernetes.io/os: linux
+    kubernetes.io/role: agent
+    node-role.kubernetes.io/agent: ""
+    type: kwok
+status:
+  allocatable: {cpu: "16", memory: 64Gi, pods: "110", ephemeral-storage: 100Gi}
+  capacity: {cpu: "16", memory: 64Gi, pods: "110", ephemeral-storage: 100Gi}
+  nodeInfo: {architecture: amd64, operatingSystem: linux, kubeletVersion: fake, kubeProxyVersion: fake}
+EOF
+  done | kc apply -f - >/dev/null
+}
+
+nodes_ready() {
+  [ "$(kc get nodes -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' | grep -c True)" -eq "${#NODES[@]}" ]
+}
+
+probe_pod_ready() {
+  [ "$(kc -n default get pod e2e-probe -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')" = True ]
+}
+
+start() {
+  local t0 etcd_port peer_port
+  if [ -f "$DIR/kube-apiserver.pid" ] && kill -0 "$(cat "$DIR/kube-apiserver.pid")" 2>/dev/null; then
+    log "already running in $DIR"; print_env; return 0
+  fi
+  BIN=$(bin_dir)
+  for p in "${PROCS[@]}"; do
+    [ -x "$BIN/$p" ] || { log "missing $BIN/$p: run tools/build.sh first"; return 1; }
+  done
+  command -v kubectl >/dev/null || { log "kubectl not found"; return 1; }
+  command -v openssl >/dev/null || { log "openssl not found"; return 1; }
+
+  t0=$(date +%s.%N)
+  DEADLINE=$(( $(date +%s) + READY_TIMEOUT ))
+  rm -rf "$DIR"; mkdir -p "$DIR/logs" "$DIR/etcd"
+  trap 'rc=$?; if [ $rc -ne 0 ]; then log "start failed; logs were in $DIR/logs"; cp -r "$DIR/logs" "$DIR.failed-logs" 2>/dev/null || true; stop; fi' EXIT
+  etcd_port=$(free_port); peer_port=$(free_port); API_PORT=$(free_port); KWOK_PORT=$(free_port)
+  echo "$API_PORT" > "$DIR/api.port"
+  pki
+  write_kubeconfig
+  kwok_config
+
+  launch etcd --name node0 --data-dir "$DIR/etcd" \
+    --listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
+    --listen-peer-urls "http://127.0.0.1:$peer_port" --initial-advertise-peer-urls "http://127.0.0.1:$peer_port" \
+    --initial-cluster "node0=http://127.0.0.1:$peer_port" \
+    --unsafe-no-fsync --quota-backend-bytes=$(( 1024 * 1024 * 1024 )) --auto-compaction-retention=1 \
+    --log-level=warn
+
+  launch kube-apiserver \
+    --etcd-servers "http://127.0.0.1:$etcd_port" \
+    --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$API_PORT" \
+    --tls-cert-file "$DIR/pki/server.crt" --tls-private-key-file "$DIR/pki/server.key" \
+    --client-ca-file "$DIR/pki/ca.crt" \
+    --service-account-key-file "$DIR/pki/sa.pub" --service-account-signing-key-file "$DIR/pki/sa.key" \
+    --service-account-issuer https://kubernetes.default.svc.cluster.local \
+    --service-cluster-ip-range "$SERVICE_CIDR" \
+    --authorization-mode Node,RBAC \
+    --enable-priority-and-fairness=false --profiling=false \
+    --v=1
+
+  wait_for "kube-apiserver /readyz" kc get --raw /readyz
+
+  launch kube-controller-manager \
+    --kubeconfig "$DIR/kubeconfig" \
+    --leader-elect=false --secure-port=0 \
+    --service-account-private-key-file "$DIR/pki/sa.key" --root-ca-file "$DIR/pki/ca.crt" \
+    --service-cluster-ip-range "$SERVICE_CIDR" \
+    --kube-api-qps 200 --kube-api-burst 400 --profiling=false --v=1
+
+  launch kube-scheduler \
+    --kubeconfig "$DIR/kubeconfig" \
+    --leader-elect=false --secure-port=0 \
+    --kube-api-qps 200 --kube-api-burst 400 --profiling=false --v=1
+
+  launch kwok \
+    --kubeconfig "$DIR/kubeconfig" --config "$DIR/kwok.yaml" \
+    --manage-all-nodes=false --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \
+    --cidr "$POD_CIDR" --node-ip 127.0.0.1 \
+    --server-address "127.0.0.1:$KWOK_PORT" --node-port "$KWOK_PORT" \
+    --node-lease-duration-seconds 40 \
+    --tls-cert-file "$DIR/pki/admin.crt" --tls-private-key-file "$DIR/pki/admin.key" \
+    --v=INFO
+
+  kc apply -f "$HERE/kwok/manifests/" >/dev/null   # the default StorageClass kwok's volume stages bind
+  create_nodes
+  wait_for "the default ServiceAccount (controller manager)" kc -n default get serviceaccount default
+  wait_for "${#NODES[@]} Ready nodes (kwok)" nodes_ready
+  # One pod through scheduler and kwok proves the whole chain.
+  kc -n default run e2e-probe --image=registry.invalid/pause:none --restart=Never >/dev/null
+  wait_for "a probe pod to be scheduled and Ready" probe_pod_ready
+  kc -n default delete pod e2e-probe --wait=false >/dev/null
+
+  trap - EXIT
+  log "ready in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b-a}')s; RSS $(rss_mib) MiB; dir $DIR; context $CONTEXT"
+  print_env
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  env) [ -f "$DIR/kubeconfig" ] || { log "no cluster in $DIR"; exit 1; }; print_env ;;
+  rss) rss_mib ;;
+  *) echo "usage: $0 start|stop|env|rss" >&2; exit 2 ;;
+esac
