@@ -141,6 +141,7 @@ var (
 	reUpdTitlePs = rx(`^(?:change|update|set|edit|modify|replace|make|rewrite)\s+(.+?)(?:'s|s')?\s+(?:title|name|wording|text)\s+(?:to|as|with|into|->|=>)\s+(.+)$`)
 	reUpdRename  = rx(`^(?:rename|retitle|re-title|re-name)\s+(.+?)\s+(?:to|as|into|->|=>)\s+(.+)$`)
 	reUpdChange  = rx(`^(?:change|update|edit|modify|replace|correct|fix|reword|rewrite|alter|amend|switch)\s+(.+?)\s+(?:to|into|with|->|=>)\s+(?:say\s+|read\s+|be\s+|now\s+say\s+|instead\s+say\s+)?(.+)$`)
+	reUpdColon   = rx(`^(?:edit|change|update|rename|retitle|modify|correct|fix)\s+((?:the\s+)?(?:task|item|number|no\.?)\s*#?\s*\d+|#?\s*\d+)\s*(?::|=|->|=>|-)\s*(.+)$`)
 	reUpdShould  = rx(`^(.+?)\s+should\s+(?:be\s+called|be\s+named|be\s+titled|say|read|be)\s+(.+)$`)
 	reUpdCalled  = rx(`^(?:call|name|title)\s+(.+?)\s+(?:instead|now)?\s*["'](.+?)["']\s*(?:instead)?$`)
 
@@ -170,7 +171,7 @@ var (
 	reAddToList = rx(`^(?:to|on|onto|in|into)\s+(?:my|the)\s+` + listNouns + `\s*[:\-,]?\s*(.+)$`)
 	reAddTail   = rx(`\s*(?:\s(?:to|on|onto|in|into)\s+(?:my|the|our)\s+` + listNouns + `|\s(?:as\s+(?:a|an)\s+(?:new\s+)?(?:task|todo|to-do|item|reminder))|\sfor later|\splease|\sfor me|\sfor myself|\sto do)+$`)
 	reAddDesc   = rx(`^(.+?)\s*,?\s+(?:with|w/|and)\s+(?:a\s+|the\s+)?(?:description|desc|note|notes|details|detail|comment)\s*(?:of|:|saying|that says|reading|=|-)?\s*(.+)$`)
-	reAddDesc2  = rx(`^(.+?)\s*(?:\(|\[|-|:|;|\.)\s*(?:description|desc|note|notes|details)\s*[:=\-]?\s*(.+?)[)\]]?$`)
+	reAddDesc2  = rx(`^(.+?)\s*(?:\(|\[|-|:|;|\.|,)\s*(?:description|desc|note|notes|details)\s*[:=\-]?\s*(.+?)[)\]]?$`)
 	reAddRemind = rx(`^remind\s+(?:me|us)\s+(?:to|about|of|that i need to|that i have to|that i should|i need to|i have to)\s+(.+)$`)
 	reAddRemnd2 = rx(`^remind\s+(?:me|us)\s+(.+?)\s+to\s+(.+)$`)
 	reAddNeed   = rx(`^(?:i|we)(?:\s+(?:really|still|also|definitely|probably|seriously))?\s*(?:need|needs|have|has|got|gotta|must|should|ought|want|wanna|'d like|would like|plan|intend|'ll need|will need|'ve got|have got|'ve gotta|'m going|am going|'m gonna|am gonna|gonna|'ll have|will have|'d better|had better|better)\s*(?:to\s+)?(.+)$`)
@@ -184,11 +185,11 @@ var (
 	// List.
 	reListBare = rx(`^(?:my\s+|the\s+|all\s+(?:my\s+)?|current\s+)?(?:(?:pending|completed|done|finished|open|outstanding|remaining|incomplete|unfinished|active|all|current)\s+)?(?:tasks|todos|to-dos|task list|todo list|to-do list|to do list|list|agenda|items|reminders|stuff)(?:\s+(?:please|pls))?$|^(?:pending|completed|done|finished|everything|all|status|summary|overview|progress)$`)
 	reListVerb = rx(`^(?:(?:can|could|would|will)\s+(?:you|i)\s+|please\s+|let\s+me\s+|i\s+(?:want|need|would like|'d like)\s+to\s+|i\s+wanna\s+)?(?:show|list|display|view|see|print|give|get|tell|read|fetch|pull up|bring up|recap|summari[sz]e|enumerate|remind|review|check|look at|what|what's|whats|what're|what are|what is|which|how many|how much|do i|did i|have i|am i|anything|any|is there|are there|where|whats|wht|wat|lemme see|gimme|go over|run through|run me through|walk me through)\b`)
-	reListNoun = rx(`\b(?:tasks?|todos?|to-dos?|to do|list|left|remaining|remain|pending|completed|complete|finished|done|agenda|outstanding|open|incomplete|unfinished|plate|items?|everything|reminders?|accomplished|achieved|ticked|checked off|crossed off|on deck|upcoming|due|got going on|have going on|planned)\b`)
+	reListNoun = rx(`\b(?:finish|tasks?|todos?|to-dos?|to do|list|left|remaining|remain|pending|completed|complete|finished|done|agenda|outstanding|open|incomplete|unfinished|plate|items?|everything|reminders?|accomplished|achieved|ticked|checked off|crossed off|on deck|upcoming|due|got going on|have going on|planned)\b`)
 
 	// Status words inside a list request.
-	reStatusPending   = rx(`\b(?:pending|left|remaining|remain|outstanding|open|incomplete|unfinished|uncompleted|not (?:yet )?(?:done|finished|completed|complete)|undone|still|upcoming|active|due|on deck|have to do|need to do|got to do|should do|to do next|next|unchecked|not started|yet to)\b`)
-	reStatusCompleted = rx(`\b(?:completed|complete|finished|done|accomplished|achieved|checked off|ticked off|crossed off|closed|ticked|checked)\b`)
+	reStatusPending   = rx(`\b(?:(?:need|needs|have|has|got|ought)\s+to|pending|left|remaining|remain|outstanding|open|incomplete|unfinished|uncompleted|not (?:yet )?(?:done|finished|completed|complete)|undone|still|upcoming|active|due|on deck|have to do|need to do|got to do|should do|to do next|next|unchecked|not started|yet to)\b`)
+	reStatusCompleted = rx(`\b(?:completed|complete|finished|finish|accomplish|done|accomplished|achieved|checked off|ticked off|crossed off|closed|ticked|checked)\b`)
 	reStatusAll       = rx(`\b(?:all|every|everything|entire|whole|full)\b`)
 	reTodoList        = rx(`\b(?:to-?do|to do)\s+(?:list|items|tasks)\b`)
 )
@@ -201,7 +202,7 @@ var (
 	reDigits    = regexp.MustCompile(`\d{1,18}`)
 	rePronoun   = rx(`^(?:it|that|this|that one|this one|that task|this task|the last one|the one i just added|the last task|the previous one|the same one|same|the task|the latest one|the newest one|the new one|last one)$`)
 	reAllTarget = rx(`^(?:all|everything|all of them|every task|every single task|them all|all (?:of )?(?:my |the )?(?:tasks|items|todos|to-dos|things)|all of my tasks|each task|(?:the|my) (?:whole|entire) list|everything on my list|(?:my|the) list)$`)
-	reAllStatus = rx(`^(?:all|every|each)\s+(?:of\s+)?(?:my\s+|the\s+)?(pending|open|remaining|incomplete|unfinished|outstanding|completed|done|finished|checked)\s*(?:tasks|items|todos|ones|to-dos)?$`)
+	reAllStatus = rx(`^(?:(?:all|every|each|everything)\s+(?:of\s+)?|the\s+)(?:my\s+|the\s+)?(?:(?:tasks?|items?|todos?|ones|things?)\s+)?(?:(?:that|which|who)(?:\s*'s|\s+is|\s+are|\s+were|\s+was|'re)\s+(?:already\s+|still\s+)?)?(pending|open|remaining|incomplete|unfinished|outstanding|completed|done|finished|checked|checked off|ticked off)\s*(?:tasks|items|todos|ones|to-dos|things)?$`)
 	reOrdinal   = rx(`^(?:the\s+)?(first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last|final)\s*(?:one|task|item|todo|entry)?(?:\s+(?:on|in)\s+(?:my|the)\s+list)?$`)
 )
 
@@ -343,7 +344,7 @@ func parseUpdate(s string) (Intent, bool) {
 	forms := []form{
 		{reUpdQuoted, false}, {reUpdDescOf, true}, {reUpdDescAd2, true}, {reUpdDescAdd, true},
 		{reUpdDescPos, true}, {reUpdDescDes, true}, {reUpdTitleOf, false}, {reUpdTitlePs, false},
-		{reUpdRename, false}, {reUpdCalled, false}, {reUpdChange, false}, {reUpdShould, false},
+		{reUpdRename, false}, {reUpdColon, false}, {reUpdCalled, false}, {reUpdChange, false}, {reUpdShould, false},
 	}
 	for _, f := range forms {
 		m := f.re.FindStringSubmatch(s)
@@ -503,7 +504,7 @@ func targetOf(phrase string) (Target, bool) {
 	if m := reAllStatus.FindStringSubmatch(p); m != nil {
 		st := "pending"
 		switch strings.ToLower(m[1]) {
-		case "completed", "done", "finished", "checked":
+		case "completed", "done", "finished", "checked", "checked off", "ticked off":
 			st = "completed"
 		}
 		return Target{All: true, Status: st}, true

@@ -25,23 +25,13 @@ const testSecret = "test-secret-0123456789abcdef-0123456789"
 
 func testConfig(t testing.TB, env map[string]string) *config.Config {
 	t.Helper()
-	base := map[string]string{
-		"DATABASE_URL":           testdb.URL(t),
+	return testdb.Config(t, map[string]string{
 		"JWT_SECRET":             testSecret,
-		"BCRYPT_COST":            "4",
 		"TRUST_PROXY":            "true",
 		"LOGIN_RATE_PER_ACCOUNT": "5",
 		"LOGIN_RATE_PER_IP":      "20",
 		"CORS_ALLOWED_ORIGINS":   "https://app.example",
-	}
-	for k, v := range env {
-		base[k] = v
-	}
-	cfg, err := config.Load(func(k string) string { return base[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg
+	}, env)
 }
 
 func quietLogger() *slog.Logger { return slog.New(slog.NewJSONHandler(io.Discard, nil)) }

@@ -22,6 +22,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/todo-chatbot/todo-chatbot/backend/internal/config"
 	"github.com/todo-chatbot/todo-chatbot/backend/internal/store"
 )
 
@@ -118,4 +119,21 @@ func Unique() string {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// Config loads a config.Config from DATABASE_URL = the test database, a test JWT secret and a
+// low bcrypt cost, then the given variables layered on top (later maps win).
+func Config(tb testing.TB, layers ...map[string]string) *config.Config {
+	tb.Helper()
+	env := map[string]string{"DATABASE_URL": URL(tb), "JWT_SECRET": "test-secret-0123456789abcdef-0123456789", "BCRYPT_COST": "4"}
+	for _, l := range layers {
+		for k, v := range l {
+			env[k] = v
+		}
+	}
+	cfg, err := config.Load(func(k string) string { return env[k] })
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return cfg
 }

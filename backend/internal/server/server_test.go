@@ -1,0 +1,221 @@
+package server_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/todo-chatbot/todo-chatbot/backend/internal/config"
+	"github.com/todo-chatbot/todo-chatbot/backend/internal/server"
+	"github.com/todo-chatbot/todo-chatbot/backend/internal/store"
+	"github.com/todo-chatbot/todo-chatbot/backend/internal/testdb"
+)
+
+func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
+
+func cfgFor(t *testing.T, env map[string]string) *config.Config { return testdb.Config(t, env) }
+
+func quiet() *slog.Logger { return slog.New(slog.NewJSONHandler(io.Discard, nil)) }
+
+// freshDB creates an empty database for migration tests and returns its URL.
+func freshDB(t *testing.T) string {
+	base := testdb.BaseURL(t)
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := "mig_" + testdb.Unique()
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_, _ = admin.Exec(context.Background(), "DROP DATABASE "+name+" WITH (FORCE)")
+		_ = admin.Close(context.Background())
+	})
+	cfg, err := pgx.ParseConfig(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := strings.Replace(base, "/"+cfg.Database, "/"+name, 1)
+	return u
+}
+
+// Several replicas migrating one empty database at once: the advisory lock makes each
+// migration apply exactly once and none fails.
+func TestConcurrentMigrations(t *testing.T) {
+	t.Parallel()
+	url := freshDB(t)
+	cfg := cfgFor(t, map[string]string{"DATABASE_URL": url})
+	var wg sync.WaitGroup
+	errs := make(chan error, 6)
+	for i := 0; i < 6; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- server.Migrate(context.Background(), cfg, quiet())
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var n int
+	if err := conn.QueryRow(context.Background(), "SELECT count(*) FROM schema_migrations").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	migs, _ := store.Migrations()
+	if n != len(migs) {
+		t.Fatalf("%d migrations recorded, want %d", n, len(migs))
+	}
+	// Idempotent: running again changes nothing.
+	if err := server.Migrate(context.Background(), cfg, quiet()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestMigrateOnStartFalse(t *testing.T) {
+	t.Parallel()
+	url := freshDB(t)
+	cfg := cfgFor(t, map[string]string{"DATABASE_URL": url, "MIGRATE_ON_START": "false"})
+	ctx, cancel := context.WithCancel(context.Background())
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- server.Run(ctx, cfg, quiet(), ln) }()
+	waitUp(t, "http://"+ln.Addr().String())
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var exists bool
+	_ = conn.QueryRow(context.Background(), "SELECT to_regclass('tasks') IS NOT NULL").Scan(&exists)
+	if exists {
+		t.Fatal("MIGRATE_ON_START=false still migrated")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func waitUp(t *testing.T, base string) {
+	t.Helper()
+	for i := 0; i < 100; i++ {
+		if r, err := http.Get(base + "/healthz"); err == nil {
+			r.Body.Close()
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatal("server did not come up")
+}
+
+// TestGracefulShutdown: cancelling Run's context (what SIGTERM does) lets an in-flight
+// request finish, refuses new connections, and returns nil.
+func TestGracefulShutdown(t *testing.T) {
+	t.Parallel()
+	// A slow OpenAI-compatible endpoint keeps a chat request in flight.
+	release := make(chan struct{})
+	started := make(chan struct{}, 1)
+	llm := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		started <- struct{}{}
+		<-release
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"id":"x","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"slow answer"}}]}`)
+	}))
+	defer llm.Close()
+	cfg := cfgFor(t, map[string]string{"LLM_PROVIDER": "openai", "LLM_BASE_URL": llm.URL, "LLM_MODEL": "m", "LLM_API_KEY": "k", "SHUTDOWN_TIMEOUT": "10s"})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- server.Run(ctx, cfg, quiet(), ln) }()
+	waitUp(t, base)
+
+	r, err := http.Post(base+"/api/auth/signup", "application/json", strings.NewReader(`{"email":"slow-`+testdb.Unique()+`@example.com","password":"password1"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(r.Body)
+	r.Body.Close()
+	token := strings.Split(strings.Split(string(body), `"token":"`)[1], `"`)[0]
+
+	type result struct {
+		status int
+		body   string
+		err    error
+	}
+	inflight := make(chan result, 1)
+	go func() {
+		req, _ := http.NewRequest("POST", base+"/api/chat", strings.NewReader(`{"message":"hi"}`))
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			inflight <- result{err: err}
+			return
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		inflight <- result{status: resp.StatusCode, body: string(b)}
+	}()
+	<-started
+	cancel() // SIGTERM
+	time.Sleep(200 * time.Millisecond)
+	// New connections are refused while the in-flight request is still running.
+	c := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: time.Second}
+	if resp, err := c.Get(base + "/healthz"); err == nil {
+		resp.Body.Close()
+		t.Errorf("new request accepted during shutdown: %d", resp.StatusCode)
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("Run returned before the in-flight request finished: %v", err)
+	default:
+	}
+	close(release)
+	res := <-inflight
+	if res.err != nil || res.status != 200 || !strings.Contains(res.body, "slow answer") {
+		t.Fatalf("in-flight request: %+v", res)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return")
+	}
+}
+
+func TestBadDatabaseURLDoesNotLeak(t *testing.T) {
+	cfg := cfgFor(t, map[string]string{"DATABASE_URL": "postgres://user:s3cret@host:notaport/db"})
+	err := server.Run(context.Background(), cfg, quiet(), nil)
+	if err == nil || strings.Contains(err.Error(), "s3cret") {
+		t.Fatalf("error %v", err)
+	}
+}
