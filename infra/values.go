@@ -75,7 +75,8 @@ func ChartValues(c *Config, images Images, chartChecksum string) map[string]any 
 			"service":      map[string]any{"port": 8080},
 			"resources":    resources("100m", "64Mi", "500m", "128Mi"),
 			"autoscaling":  autoscaling(c.BackendReplicas),
-			"env":          map[string]any{"LOG_LEVEL": c.LogLevel},
+			"logLevel":     c.LogLevel,
+			"env":          map[string]any{},
 		},
 		"frontend": map[string]any{
 			"replicaCount": c.FrontendReplicas,

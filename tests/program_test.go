@@ -374,3 +374,21 @@ func TestAccessCommandNamesTheChartsService(t *testing.T) {
 		assert.True(t, ok, "the chart renders Service %s for release %s", svc, release)
 	}
 }
+
+// The stack's logLevel reaches the backend's environment through the chart.
+func TestLogLevelReachesTheBackend(t *testing.T) {
+	for _, level := range []string{"debug", "warn"} {
+		cfg, err := infra.LoadStackFiles(repoRoot+"/Pulumi.yaml", repoRoot+"/Pulumi.dev.yaml", infra.WithSecrets(map[string]string{
+			"jwtSecret": testSecrets["jwtSecret"], "postgresPassword": testSecrets["postgresPassword"],
+		}))
+		require.NoError(t, err)
+		cfg.LogLevel = level
+		vals := infra.ChartValues(cfg, infra.Images{
+			Backend:  infra.ImageRef{Repository: "b", Tag: "1", PullPolicy: "IfNotPresent"},
+			Frontend: infra.ImageRef{Repository: "f", Tag: "1", PullPolicy: "IfNotPresent"},
+		}, "sum")
+		cm, ok := renderChart(t, vals).find("ConfigMap", "todo-chatbot-backend")
+		require.True(t, ok)
+		assert.Contains(t, cm.YAML, "LOG_LEVEL: \""+level+"\"")
+	}
+}
