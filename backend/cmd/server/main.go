@@ -11,8 +11,10 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/todo-chatbot/todo-chatbot/backend/internal/config"
+	"github.com/todo-chatbot/todo-chatbot/backend/internal/logbuf"
 	"github.com/todo-chatbot/todo-chatbot/backend/internal/server"
 )
 
@@ -26,7 +28,11 @@ func run(args []string) int {
 		fmt.Fprintln(os.Stderr, err.Error())
 		return 2
 	}
-	log := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	// Log lines are batched (flushed every 100 ms and at exit) so access logging costs no
+	// write(2) per request.
+	out := logbuf.New(os.Stdout, 64<<10, 100*time.Millisecond)
+	defer out.Close()
+	log := slog.New(slog.NewJSONHandler(out, &slog.HandlerOptions{Level: cfg.LogLevel}))
 	slog.SetDefault(log)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()

@@ -22,7 +22,20 @@ type Tokens struct {
 	Secret []byte
 	TTL    time.Duration
 	Now    func() time.Time
+
+	// Verified tokens are remembered (signature checks are deterministic for one secret), so
+	// a client's repeated requests skip JSON decoding and HMAC; expiry is still checked on
+	// every use. Bounded: the cache is dropped when it reaches maxCached entries.
+	mu    sync.RWMutex
+	cache map[string]verified
 }
+
+type verified struct {
+	userID int64
+	exp    time.Time
+}
+
+const maxCached = 10000
 
 func (t *Tokens) now() time.Time {
 	if t.Now != nil {
@@ -45,6 +58,29 @@ func (t *Tokens) Issue(userID int64) (string, error) {
 
 // Verify checks signature (HS256 only), expiry and issuer, and returns the user id.
 func (t *Tokens) Verify(token string) (int64, error) {
+	t.mu.RLock()
+	v, ok := t.cache[token]
+	t.mu.RUnlock()
+	if ok {
+		if t.now().Before(v.exp) {
+			return v.userID, nil
+		}
+		return 0, ErrInvalidToken
+	}
+	id, exp, err := t.verify(token)
+	if err != nil {
+		return 0, err
+	}
+	t.mu.Lock()
+	if t.cache == nil || len(t.cache) >= maxCached {
+		t.cache = make(map[string]verified)
+	}
+	t.cache[token] = verified{userID: id, exp: exp}
+	t.mu.Unlock()
+	return id, nil
+}
+
+func (t *Tokens) verify(token string) (int64, time.Time, error) {
 	var claims jwt.RegisteredClaims
 	_, err := jwt.ParseWithClaims(token, &claims, func(*jwt.Token) (any, error) { return t.Secret, nil },
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
@@ -54,13 +90,14 @@ func (t *Tokens) Verify(token string) (int64, error) {
 		jwt.WithLeeway(5*time.Second),
 	)
 	if err != nil {
-		return 0, ErrInvalidToken
+		return 0, time.Time{}, ErrInvalidToken
 	}
 	id, err := strconv.ParseInt(claims.Subject, 10, 64)
 	if err != nil || id <= 0 {
-		return 0, ErrInvalidToken
+		return 0, time.Time{}, ErrInvalidToken
 	}
-	return id, nil
+	// Same leeway as the parser: valid until exp + 5 s.
+	return id, claims.ExpiresAt.Add(5 * time.Second), nil
 }
 
 // HashPassword hashes pw with bcrypt at cost.

@@ -20,6 +20,7 @@ type Config struct {
 	LLMModel        string
 	LLMAPIKey       string
 	Port            string
+	ListenHost      string // optional bind address ("" = all interfaces)
 	LogLevel        slog.Level
 	CORSOrigins     []string
 	MigrateOnStart  bool
@@ -85,6 +86,7 @@ func Load(getenv func(string) string) (*Config, error) {
 	default:
 		return nil, &Error{"LLM_PROVIDER", "must be offline or openai"}
 	}
+	c.ListenHost = get("LISTEN_HOST", "")
 	c.Port = get("PORT", "8080")
 	if p, err := strconv.Atoi(c.Port); err != nil || p < 0 || p > 65535 {
 		return nil, &Error{"PORT", "must be a port number"}

@@ -14,23 +14,27 @@ import (
 	"time"
 )
 
-type ctxKey int
+type ctxKey struct{}
 
-const (
-	ctxRequestID ctxKey = iota
-	ctxUserID
-)
+// reqState is the per-request state the middleware shares through the context: one context
+// value and one request copy per request.
+type reqState struct {
+	id     string // request id
+	userID int64  // set by requireAuth
+}
+
+func state(ctx context.Context) *reqState {
+	st, _ := ctx.Value(ctxKey{}).(*reqState)
+	if st == nil {
+		return &reqState{}
+	}
+	return st
+}
 
 // RequestID returns the request id stored in ctx.
-func RequestID(ctx context.Context) string {
-	s, _ := ctx.Value(ctxRequestID).(string)
-	return s
-}
+func RequestID(ctx context.Context) string { return state(ctx).id }
 
-func userID(ctx context.Context) int64 {
-	id, _ := ctx.Value(ctxUserID).(int64)
-	return id
-}
+func userID(ctx context.Context) int64 { return state(ctx).userID }
 
 var reRequestID = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
 
@@ -75,7 +79,8 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		}
 		w.Header().Set("X-Request-ID", rid)
 		sw := &statusWriter{ResponseWriter: w}
-		r = r.WithContext(context.WithValue(r.Context(), ctxRequestID, rid))
+		st := &reqState{id: rid}
+		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, st))
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {
@@ -111,27 +116,14 @@ func (s *Server) observe(next http.Handler) http.Handler {
 					slog.Int("status", status), slog.Int("bytes", sw.size),
 					slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
 				}
-				if uid := userIDFromHolder(r); uid != 0 {
-					attrs = append(attrs, slog.Int64("user_id", uid))
+				if st.userID != 0 {
+					attrs = append(attrs, slog.Int64("user_id", st.userID))
 				}
 				s.log.LogAttrs(r.Context(), level, "request", attrs...)
 			}
 		}()
-		r = r.WithContext(context.WithValue(r.Context(), ctxUserHolder, &userHolder{}))
 		next.ServeHTTP(sw, r)
 	})
-}
-
-// userHolder lets the auth middleware report the user id back to the access log.
-type userHolder struct{ id int64 }
-
-const ctxUserHolder ctxKey = 100
-
-func userIDFromHolder(r *http.Request) int64 {
-	if h, ok := r.Context().Value(ctxUserHolder).(*userHolder); ok {
-		return h.id
-	}
-	return 0
 }
 
 // cors answers preflights and sets CORS headers for allowed origins only.
@@ -181,10 +173,13 @@ func (s *Server) requireAuth(next http.HandlerFunc) http.HandlerFunc {
 			writeError(w, http.StatusUnauthorized, "invalid or expired token")
 			return
 		}
-		if holder, ok := r.Context().Value(ctxUserHolder).(*userHolder); ok {
-			holder.id = id
+		st, ok := r.Context().Value(ctxKey{}).(*reqState)
+		if !ok { // handler used without observe (tests)
+			st = &reqState{}
+			r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, st))
 		}
-		next(w, r.WithContext(context.WithValue(r.Context(), ctxUserID, id)))
+		st.userID = id
+		next(w, r)
 	}
 }
 

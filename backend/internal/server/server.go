@@ -86,7 +86,7 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger, ln net.Liste
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	if ln == nil {
-		ln, err = net.Listen("tcp", ":"+cfg.Port)
+		ln, err = net.Listen("tcp", net.JoinHostPort(cfg.ListenHost, cfg.Port))
 		if err != nil {
 			return err
 		}

@@ -1,0 +1,17 @@
+-- wrk script for bench/backend.sh: method, body and token come from the environment;
+-- done() prints one machine-readable RESULT line.
+local token = os.getenv("BENCH_TOKEN")
+wrk.method = os.getenv("BENCH_METHOD") or "GET"
+wrk.headers["Authorization"] = "Bearer " .. token
+local body = os.getenv("BENCH_BODY")
+if body and body ~= "" then
+  wrk.body = body
+  wrk.headers["Content-Type"] = "application/json"
+end
+
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("RESULT requests=%d duration_us=%d p50_us=%d p99_us=%d non2xx=%d socket_errors=%d\n",
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+    e.status, e.connect + e.read + e.write + e.timeout))
+end

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# bench/backend.sh — load the API on loopback and compare with raw PostgreSQL.
+#
+# Builds the server, starts it on 127.0.0.1 against a throwaway PostgreSQL (scripts/
+# with-postgres.sh, or TEST_DATABASE_URL if set), seeds users and tasks, then runs wrk at
+# CONNS connections for DURATION each on GET /api/tasks, POST /api/tasks and POST /api/chat
+# (offline brain), and pgbench with the equivalent single-row SELECT at the same client count.
+# Prints req/s, p50, p99 and errors, the API/pgbench ratio and the server's peak RSS (VmHWM).
+#
+# Needs: wrk (apt-get install wrk), pgbench (postgresql-contrib / postgresql client), curl, go.
+# Env: DURATION (default 10s), CONNS (64), THREADS (2), DB_MAX_CONNS (server pool, default 8),
+# LOG_LEVEL (info), BENCH_ONLY=get (only GET /api/tasks and pgbench, for quick experiments).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+if [ -z "${TEST_DATABASE_URL:-}" ]; then
+  exec "$root/scripts/with-postgres.sh" "$0" "$@"
+fi
+DURATION="${DURATION:-10s}"
+CONNS="${CONNS:-64}"
+THREADS="${THREADS:-2}"
+for tool in wrk pgbench curl go; do
+  command -v "$tool" >/dev/null || { echo "bench/backend.sh: $tool is required" >&2; exit 1; }
+done
+
+work="$(mktemp -d -t bench-backend.XXXXXX)"
+server_pid=""
+cleanup() {
+  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+    kill -TERM "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "building server..." >&2
+(cd "$root/backend" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$work/server" ./cmd/server)
+
+port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+base="http://127.0.0.1:$port"
+DATABASE_URL="$TEST_DATABASE_URL" JWT_SECRET="bench-secret-0123456789abcdef-0123456789" \
+  LISTEN_HOST=127.0.0.1 PORT="$port" LOG_LEVEL="${LOG_LEVEL:-info}" DB_MAX_CONNS="${DB_MAX_CONNS:-8}" \
+  "$work/server" >"$work/server.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 1 100); do
+  curl -sf "$base/readyz" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+curl -sf "$base/readyz" >/dev/null || { echo "server did not become ready" >&2; cat "$work/server.log" >&2; exit 1; }
+
+json_field() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(eval("d"+sys.argv[1]))' "$1"; }
+signup() {
+  curl -sf -X POST "$base/api/auth/signup" -H 'Content-Type: application/json' \
+    -d "{\"email\":\"$1@bench.example\",\"password\":\"bench-password\"}"
+}
+get_resp="$(signup get)"; get_token="$(echo "$get_resp" | json_field '["token"]')"; get_uid="$(echo "$get_resp" | json_field '["user"]["id"]')"
+post_token="$(signup post | json_field '["token"]')"
+chat_token="$(signup chat | json_field '["token"]')"
+# GET user: one task, so GET /api/tasks and the pgbench query both return a single row.
+curl -sf -X POST "$base/api/tasks" -H "Authorization: Bearer $get_token" -H 'Content-Type: application/json' \
+  -d '{"title":"buy milk","description":"2 litres"}' >/dev/null
+for t in "buy milk" "walk the dog" "call mom"; do
+  curl -sf -X POST "$base/api/tasks" -H "Authorization: Bearer $chat_token" -H 'Content-Type: application/json' \
+    -d "{\"title\":\"$t\"}" >/dev/null
+done
+
+results=()
+run_wrk() { # name method path body token
+  local name="$1" out line
+  out="$(BENCH_METHOD="$2" BENCH_BODY="$4" BENCH_TOKEN="$5" \
+    wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --timeout 5s -s "$root/bench/backend.lua" "$base$3")"
+  line="$(echo "$out" | grep '^RESULT')"
+  eval "$(echo "$line" | sed 's/^RESULT //')"   # requests= duration_us= p50_us= p99_us= non2xx= socket_errors=
+  local rps; rps="$(python3 -c "print(f'{$requests/($duration_us/1e6):.0f}')")"
+  results+=("$(printf '%-22s %10s %9.2f %9.2f %8s' "$name" "$rps" "$(python3 -c "print($p50_us/1000)")" "$(python3 -c "print($p99_us/1000)")" "$((non2xx + socket_errors))")")
+  eval "rps_$6=$rps"
+}
+
+echo "warming up..." >&2
+BENCH_METHOD=GET BENCH_BODY="" BENCH_TOKEN="$get_token" wrk -t1 -c8 -d2s -s "$root/bench/backend.lua" "$base/api/tasks" >/dev/null
+
+echo "wrk: GET /api/tasks ($CONNS connections, $DURATION)..." >&2
+run_wrk "GET /api/tasks" GET /api/tasks "" "$get_token" get
+# pgbench right after the GET run, so both see the same machine load.
+echo "pgbench: the same single-row SELECT..." >&2
+cat >"$work/select.sql" <<SQL
+SELECT id, title, description, completed, created_at, updated_at FROM tasks WHERE user_id = $get_uid ORDER BY id;
+SQL
+secs="${DURATION%s}"
+pg_out="$(pgbench -n -M prepared -c "$CONNS" -j "$THREADS" -T "$secs" -f "$work/select.sql" "$TEST_DATABASE_URL" 2>&1)"
+pg_tps="$(echo "$pg_out" | awk '/^tps = / {printf "%.0f", $3; exit}')"
+if [ "${BENCH_ONLY:-}" != "get" ]; then
+echo "wrk: POST /api/tasks..." >&2
+run_wrk "POST /api/tasks" POST /api/tasks '{"title":"benchmark task","description":"created by wrk"}' "$post_token" post
+echo "wrk: POST /api/chat (offline)..." >&2
+run_wrk "POST /api/chat" POST /api/chat "{\"message\":\"what's left?\"}" "$chat_token" chat
+fi
+
+rss_kb="$(awk '/VmHWM/ {print $2}' "/proc/$server_pid/status")"
+
+
+errors_in_log="$(grep -c '"level":"ERROR"' "$work/server.log" || true)"
+echo
+echo "== backend benchmark: $CONNS connections, $DURATION each, $(nproc) cores, loopback =="
+printf '%-22s %10s %9s %9s %8s\n' "endpoint" "req/s" "p50 ms" "p99 ms" "errors"
+for r in "${results[@]}"; do echo "$r"; done
+printf '%-22s %10s\n' "pgbench SELECT (tps)" "$pg_tps"
+echo "GET /api/tasks / pgbench SELECT = $(python3 -c "print(f'{$rps_get/$pg_tps*100:.1f}%')")"
+echo "server peak RSS (VmHWM) = $((rss_kb / 1024)) MB"
+echo "server log ERROR lines = $errors_in_log"
