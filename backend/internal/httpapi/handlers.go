@@ -301,11 +301,12 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	uid := userID(ctx)
 	var convID int64
 	var history []store.Message
+	title := ""
 	if req.ConversationID != nil {
 		convID = *req.ConversationID
 		var err error
 		history, err = s.store.Messages(ctx, uid, convID, HistoryLimit)
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, store.ErrNotFound) || convID == 0 {
 			writeError(w, http.StatusNotFound, "conversation not found")
 			return
 		}
@@ -318,16 +319,10 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 			history = history[1:]
 		}
 	} else {
-		title := msg
+		title = msg
 		if utf8.RuneCountInString(title) > 80 {
 			title = string([]rune(title)[:80])
 		}
-		c, err := s.store.CreateConversation(ctx, uid, title)
-		if err != nil {
-			s.internalError(w, r, err)
-			return
-		}
-		convID = c.ID
 	}
 	tools := &agent.Tools{Store: s.store, UserID: uid}
 	reply, turn, err := s.brain.Respond(ctx, history, msg, tools)
@@ -341,7 +336,12 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	msgs := append([]store.Message{{Role: "user", Content: msg}}, turn...)
-	if err := s.store.AppendMessages(ctx, uid, convID, msgs); err != nil {
+	convID, err = s.store.SaveTurn(ctx, uid, convID, title, msgs)
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, "conversation not found")
+		return
+	}
+	if err != nil {
 		s.internalError(w, r, err)
 		return
 	}

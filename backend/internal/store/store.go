@@ -201,29 +201,6 @@ type Message struct {
 	CreatedAt  time.Time  `json:"created_at"`
 }
 
-// CreateConversation starts a conversation for userID.
-func (s *Store) CreateConversation(ctx context.Context, userID int64, title string) (Conversation, error) {
-	var c Conversation
-	err := s.Pool.QueryRow(ctx,
-		"INSERT INTO conversations (user_id, title) VALUES ($1, $2) RETURNING id, title, created_at, updated_at",
-		userID, title).Scan(&c.ID, &c.Title, &c.CreatedAt, &c.UpdatedAt)
-	if err != nil {
-		return Conversation{}, fmt.Errorf("create conversation: %w", err)
-	}
-	return c, nil
-}
-
-// ConversationExists reports whether conversation id belongs to userID.
-func (s *Store) ConversationExists(ctx context.Context, userID, id int64) (bool, error) {
-	var ok bool
-	err := s.Pool.QueryRow(ctx,
-		"SELECT EXISTS (SELECT 1 FROM conversations WHERE id = $1 AND user_id = $2)", id, userID).Scan(&ok)
-	if err != nil {
-		return false, fmt.Errorf("conversation exists: %w", err)
-	}
-	return ok, nil
-}
-
 // ListConversations returns userID's conversations, most recently active first.
 func (s *Store) ListConversations(ctx context.Context, userID int64) ([]Conversation, error) {
 	rows, err := s.Pool.Query(ctx,
@@ -246,20 +223,15 @@ func (s *Store) ListConversations(ctx context.Context, userID int64) ([]Conversa
 	return out, nil
 }
 
-// Messages returns the messages of one of userID's conversations in order (at most the last
-// limit). ErrNotFound if the conversation is missing or foreign.
+// Messages returns the last limit messages of one of userID's conversations, in order, in one
+// query. ErrNotFound if the conversation is missing or another user's (a stored conversation
+// always has messages: SaveTurn creates it together with its first turn).
 func (s *Store) Messages(ctx context.Context, userID, conversationID int64, limit int) ([]Message, error) {
-	ok, err := s.ConversationExists(ctx, userID, conversationID)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, ErrNotFound
-	}
 	rows, err := s.Pool.Query(ctx, `SELECT id, role, content, tool_calls, tool_call_id, created_at FROM (
 		SELECT m.id, m.role, m.content, m.tool_calls, m.tool_call_id, m.created_at
-		FROM messages m WHERE m.conversation_id = $1 ORDER BY m.id DESC LIMIT $2) last ORDER BY id`,
-		conversationID, limit)
+		FROM messages m JOIN conversations c ON c.id = m.conversation_id
+		WHERE m.conversation_id = $1 AND c.user_id = $2 ORDER BY m.id DESC LIMIT $3) last ORDER BY id`,
+		conversationID, userID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("messages: %w", err)
 	}
@@ -279,40 +251,52 @@ func (s *Store) Messages(ctx context.Context, userID, conversationID int64, limi
 	if err != nil {
 		return nil, fmt.Errorf("messages: %w", err)
 	}
-	if out == nil {
-		out = []Message{}
+	if len(out) == 0 {
+		return nil, ErrNotFound
 	}
 	return out, nil
 }
 
-// AppendMessages stores msgs in one of userID's conversations in one transaction and bumps
-// the conversation's updated_at.
-func (s *Store) AppendMessages(ctx context.Context, userID, conversationID int64, msgs []Message) error {
-	return pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, "UPDATE conversations SET updated_at = now() WHERE id = $1 AND user_id = $2",
-			conversationID, userID)
-		if err != nil {
-			return fmt.Errorf("append messages: %w", err)
-		}
-		if tag.RowsAffected() == 0 {
-			return ErrNotFound
-		}
-		batch := &pgx.Batch{}
-		for _, m := range msgs {
-			var calls []byte
-			if len(m.ToolCalls) > 0 {
-				if calls, err = json.Marshal(m.ToolCalls); err != nil {
-					return err
-				}
+// SaveTurn stores msgs in one of userID's conversations — or, when conversationID is 0, in a
+// new conversation titled title — in one statement (one round trip, atomic), and returns the
+// conversation id. ErrNotFound if the conversation is missing or another user's.
+func (s *Store) SaveTurn(ctx context.Context, userID, conversationID int64, title string, msgs []Message) (int64, error) {
+	roles := make([]string, len(msgs))
+	contents := make([]string, len(msgs))
+	calls := make([]string, len(msgs))
+	callIDs := make([]string, len(msgs))
+	for i, m := range msgs {
+		roles[i], contents[i], callIDs[i] = m.Role, m.Content, m.ToolCallID
+		if len(m.ToolCalls) > 0 {
+			b, err := json.Marshal(m.ToolCalls)
+			if err != nil {
+				return 0, err
 			}
-			batch.Queue(`INSERT INTO messages (conversation_id, role, content, tool_calls, tool_call_id)
-				VALUES ($1, $2, $3, $4, $5)`, conversationID, m.Role, m.Content, calls, m.ToolCallID)
+			calls[i] = string(b)
 		}
-		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
-			return fmt.Errorf("append messages: %w", err)
-		}
-		return nil
-	})
+	}
+	// $1 is the conversation id, or the new conversation's title.
+	conv := `UPDATE conversations SET updated_at = now() WHERE id = $1 AND user_id = $2 RETURNING id`
+	var first any = conversationID
+	if conversationID == 0 {
+		conv = `INSERT INTO conversations (user_id, title) VALUES ($2, $1) RETURNING id`
+		first = title
+	}
+	var id int64
+	err := s.Pool.QueryRow(ctx, `WITH c AS (`+conv+`), ins AS (
+		INSERT INTO messages (conversation_id, role, content, tool_calls, tool_call_id)
+		SELECT c.id, m.role, m.content, NULLIF(m.calls, '')::jsonb, m.call_id
+		FROM c, unnest($3::text[], $4::text[], $5::text[], $6::text[]) WITH ORDINALITY AS m(role, content, calls, call_id, ord)
+		ORDER BY m.ord)
+		SELECT id FROM c`,
+		first, userID, roles, contents, calls, callIDs).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, ErrNotFound
+	}
+	if err != nil {
+		return 0, fmt.Errorf("save turn: %w", err)
+	}
+	return id, nil
 }
 
 // LoginLimits bounds login attempts in a sliding window.
