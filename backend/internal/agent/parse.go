@@ -128,6 +128,7 @@ var (
 	reReopenIsnt  = rx(`^(.+?)\s+(?:is not|isn't|isnt|is still not|still isn't|isn't actually|is not actually|wasn't|was not|wasnt|aren't|are not|arent|hasn't been|has not been|was never|is not really|isn't really|ain't)\s+(?:actually\s+|really\s+|quite\s+|yet\s+|fully\s+)?` + doneWords + `(?:\s+yet)?(?:\s+after all)?$`)
 	reReopenDidnt = rx(`^(?:i|we)\s+(?:didn't|did not|didnt|haven't|have not|havent|never|hadn't|have not yet|haven't yet|didn't actually|did not actually|didn't really)\s+(?:actually\s+|really\s+|yet\s+)?(?:finish(?:ed)?|complete(?:d)?|do|done|did)\s+(.+?)(?:\s+(?:yet|after all))?$`)
 	reReopenNeeds = rx(`^(.+?)\s+(?:still\s+needs?\s+(?:to\s+be\s+done|doing|work)|needs?\s+to\s+be\s+(?:re)?done(?:\s+again)?|is\s+(?:still\s+)?(?:pending|open|outstanding)(?:\s+again)?|should\s+(?:not\s+be|n't\s+be|be\s+un)\s*(?:done|completed|checked)|is back on|isn't finished)$`)
+	reReopenBack  = rx(`^(?:put|move|bring|add|place|set)\s+(.+?)\s+back(?:\s+(?:on|to|in|into|onto)\s+(?:my|the)\s+` + listNouns + `|\s+to\s+(?:pending|open|to ?do|not done|undone|active))?$`)
 	reReopenUndo  = rx(`^(?:undo|revert|cancel)\s+(?:the\s+)?(?:completion|completing|check(?:ing)?\s+off|done(?:\s+mark)?)\s+(?:of|on|for)\s+(.+)$`)
 
 	// Update.
@@ -177,18 +178,19 @@ var (
 	reAddNeed   = rx(`^(?:i|we)(?:\s+(?:really|still|also|definitely|probably|seriously))?\s*(?:need|needs|have|has|got|gotta|must|should|ought|want|wanna|'d like|would like|plan|intend|'ll need|will need|'ve got|have got|'ve gotta|'m going|am going|'m gonna|am gonna|gonna|'ll have|will have|'d better|had better|better)\s*(?:to\s+)?(.+)$`)
 	reAddForget = rx(`^(?:don't|do not|dont|never)\s+(?:let\s+me\s+|let\s+us\s+)?forget\s+(?:to\s+|about\s+|that\s+i\s+(?:need|have)\s+to\s+)?(.+)$`)
 	reAddRemem  = rx(`^(?:remember|make sure|be sure|note to self|memo|reminder|mental note)\s*[:\-,]?\s*(?:to\s+|that\s+i\s+(?:need|have)\s+to\s+|i\s+(?:need\s+to\s+|have\s+to\s+)?)?(.+)$`)
-	reAddNeedTo = rx(`^(?:need|needs|have|got|gotta|must|should)\s+(?:to\s+)?(.+)$`)
-	reAddPrefix = rx(`^(?:todo|to-do|to do|task|new task|new todo|reminder|add)\s*[:\-]\s*(.+)$`)
+	reAddNeedTo = rx(`^(?:need to|needs to|have to|has to|got to|gotta|ought to|must|should|need)\s+(.+)$`)
+	reNeedRef   = rx(`^(?:(?:do|finish|complete|work on|get to)\s+)?((?:the\s+)?(?:task|item|number|no\.?|#)\s*#?\s*\d+)$`)
+	reAddPrefix = rx(`^(?:todo|to-do|to do|task|new task|new todo|new|reminder|add|item|new item)\s*[:\-]\s*(.+)$`)
 	reAddPutOn  = rx(`^(?:put|add|write|stick|throw|get|pop|place|slot)\s+(.+?)\s+(?:on|to|in|onto|into)\s+(?:my|the|our)\s+` + listNouns + `$`)
 	reAddOnList = rx(`^(.+?)\s+(?:goes|should go|needs to go)\s+(?:on|to|in)\s+(?:my|the)\s+` + listNouns + `$`)
 
 	// List.
 	reListBare = rx(`^(?:my\s+|the\s+|all\s+(?:my\s+)?|current\s+)?(?:(?:pending|completed|done|finished|open|outstanding|remaining|incomplete|unfinished|active|all|current)\s+)?(?:tasks|todos|to-dos|task list|todo list|to-do list|to do list|list|agenda|items|reminders|stuff)(?:\s+(?:please|pls))?$|^(?:pending|completed|done|finished|everything|all|status|summary|overview|progress)$`)
 	reListVerb = rx(`^(?:(?:can|could|would|will)\s+(?:you|i)\s+|please\s+|let\s+me\s+|i\s+(?:want|need|would like|'d like)\s+to\s+|i\s+wanna\s+)?(?:show|list|display|view|see|print|give|get|tell|read|fetch|pull up|bring up|recap|summari[sz]e|enumerate|remind|review|check|look at|what|what's|whats|what're|what are|what is|which|how many|how much|do i|did i|have i|am i|anything|any|is there|are there|where|whats|wht|wat|lemme see|gimme|go over|run through|run me through|walk me through)\b`)
-	reListNoun = rx(`\b(?:finish|tasks?|todos?|to-dos?|to do|list|left|remaining|remain|pending|completed|complete|finished|done|agenda|outstanding|open|incomplete|unfinished|plate|items?|everything|reminders?|accomplished|achieved|ticked|checked off|crossed off|on deck|upcoming|due|got going on|have going on|planned)\b`)
+	reListNoun = rx(`\b(?:finish|tasks?|todos?|to-dos?|to do|list|left|remaining|remain|remains|pending|completed|complete|finished|done|agenda|outstanding|open|incomplete|unfinished|plate|items?|everything|reminders?|accomplished|achieved|ticked|checked off|crossed off|on deck|upcoming|due|got going on|have going on|planned)\b`)
 
 	// Status words inside a list request.
-	reStatusPending   = rx(`\b(?:(?:need|needs|have|has|got|ought)\s+to|pending|left|remaining|remain|outstanding|open|incomplete|unfinished|uncompleted|not (?:yet )?(?:done|finished|completed|complete)|undone|still|upcoming|active|due|on deck|have to do|need to do|got to do|should do|to do next|next|unchecked|not started|yet to)\b`)
+	reStatusPending   = rx(`\b(?:(?:need|needs|have|has|got|ought)\s+to|pending|left|remaining|remains|remain|outstanding|open|incomplete|unfinished|uncompleted|not (?:yet )?(?:done|finished|completed|complete)|undone|still|upcoming|active|due|on deck|have to do|need to do|got to do|should do|to do next|next|unchecked|not started|yet to)\b`)
 	reStatusCompleted = rx(`\b(?:completed|complete|finished|finish|accomplish|done|accomplished|achieved|checked off|ticked off|crossed off|closed|ticked|checked)\b`)
 	reStatusAll       = rx(`\b(?:all|every|everything|entire|whole|full)\b`)
 	reTodoList        = rx(`\b(?:to-?do|to do)\s+(?:list|items|tasks)\b`)
@@ -230,6 +232,11 @@ func Parse(msg string) Intent {
 			}
 		}
 	}
+	if reQuestion.MatchString(s) {
+		if in, ok := parseList(s); ok {
+			return in
+		}
+	}
 	if in, ok := parseBulkDelete(s); ok {
 		return in
 	}
@@ -265,10 +272,35 @@ func Parse(msg string) Intent {
 			return Intent{Kind: KindComplete, Target: t}
 		}
 	}
+	// A bare chore ("buy printer ink", "schedule a dentist appointment") is something to add.
+	if first, rest, ok := strings.Cut(s, " "); ok && choreVerbs[strings.ToLower(first)] &&
+		strings.TrimSpace(rest) != "" && !strings.Contains(msg, "?") && !reQuestion.MatchString(s) {
+		if in, ok := parseAdd("add " + s); ok && in.Kind == KindAdd {
+			return in
+		}
+	}
 	return Intent{Kind: KindUnknown}
 }
 
+// choreVerbs start sentences that, on their own, name a task to do.
+var choreVerbs = map[string]bool{}
+
+func init() {
+	for _, v := range strings.Fields(`buy purchase call phone ring email e-mail text message pay pick clean
+		wash book schedule order send write draft water walk feed fix repair return renew visit prepare
+		plan organize organise file submit sign print mail post study practice practise learn take bring
+		get grab make cook bake go meet review start apply register reply respond contact arrange collect
+		pack unpack iron vacuum mop sweep tidy empty replace charge backup upload download install research
+		exercise jog stretch hire invite thank celebrate shop sell donate recycle mow trim paint wrap check
+		do call back follow refill top pickup drop-off deliver ship hang assemble build cancel fill read
+		watch listen memorize memorise confirm reserve rent hoover dust fold laundry service inspect test
+		prune weed plant harvest sort clear declutter shred scan photocopy copy translate edit proofread`) {
+		choreVerbs[v] = true
+	}
+}
+
 var (
+	reValueDesc     = rx(`^(?:a\s+|the\s+|new\s+)?(?:description|desc|note|notes|details)\s*(?:of\s+|:|=|-)?\s*(.+)$`)
 	reValueDone     = rx(`^(?:be\s+)?` + doneWords + `$`)
 	reValueNotDone  = rx(`^(?:be\s+)?` + notDoneWords + `$`)
 	reAllWithStatus = rx(`\ball\s+(?:my\s+|the\s+)?(?:pending|completed|done|finished|open|remaining|incomplete|unfinished|outstanding)\b`)
@@ -313,7 +345,7 @@ func parseBulkDelete(s string) (Intent, bool) {
 }
 
 func parseReopen(s string) (Intent, bool) {
-	for _, re := range []*regexp.Regexp{reReopenUndo, reReopenVerb, reReopenMark, reReopenIsnt, reReopenDidnt, reReopenNeeds} {
+	for _, re := range []*regexp.Regexp{reReopenUndo, reReopenBack, reReopenVerb, reReopenMark, reReopenIsnt, reReopenDidnt, reReopenNeeds} {
 		if m := re.FindStringSubmatch(s); m != nil {
 			if t, ok := targetOf(m[1]); ok {
 				return Intent{Kind: KindReopen, Target: t}, true
@@ -370,6 +402,11 @@ func parseUpdate(s string) (Intent, bool) {
 			}
 		}
 		in := Intent{Kind: KindUpdate, Target: t}
+		if m := reValueDesc.FindStringSubmatch(value); m != nil && !f.desc {
+			value = unquote(m[1])
+			in.NewDesc = &value
+			return in, true
+		}
 		if f.desc {
 			in.NewDesc = &value
 		} else {
@@ -404,6 +441,7 @@ func parseDelete(s string) (Intent, bool) {
 
 func parseAdd(s string) (Intent, bool) {
 	var raw string
+	needForm := false // "I still need to ...", "don't forget ...": may name an existing task
 	if m := reAddQuoted.FindStringSubmatch(s); m != nil {
 		raw = m[1]
 	} else if m := reAddPutOn.FindStringSubmatch(s); m != nil {
@@ -415,13 +453,13 @@ func parseAdd(s string) (Intent, bool) {
 	} else if m := reAddRemnd2.FindStringSubmatch(s); m != nil {
 		raw = m[2] + " " + m[1]
 	} else if m := reAddForget.FindStringSubmatch(s); m != nil {
-		raw = m[1]
+		raw, needForm = m[1], true
 	} else if m := reAddRemem.FindStringSubmatch(s); m != nil {
-		raw = m[1]
+		raw, needForm = m[1], true
 	} else if m := reAddNeed.FindStringSubmatch(s); m != nil {
-		raw = m[1]
+		raw, needForm = m[1], true
 	} else if m := reAddNeedTo.FindStringSubmatch(s); m != nil {
-		raw = m[1]
+		raw, needForm = m[1], true
 	} else if m := reAddOnList.FindStringSubmatch(s); m != nil {
 		raw = m[1]
 	} else if m := reAddVerb.FindStringSubmatch(s); m != nil {
@@ -434,6 +472,12 @@ func parseAdd(s string) (Intent, bool) {
 		return Intent{}, false
 	}
 	raw = strings.TrimSpace(raw)
+	if m := reNeedRef.FindStringSubmatch(raw); m != nil && needForm {
+		// "I still need to do task 3": that task is not done after all.
+		if t, ok := targetOf(m[1]); ok {
+			return Intent{Kind: KindReopen, Target: t}, true
+		}
+	}
 	var desc string
 	if m := reAddDesc.FindStringSubmatch(raw); m != nil {
 		raw, desc = m[1], m[2]
