@@ -55,7 +55,32 @@ func Migrate(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		return err
 	}
 	defer pool.Close()
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	if err := waitForDB(ctx, pool, log); err != nil {
+		return err
+	}
 	return store.Migrate(ctx, pool, log)
+}
+
+// waitForDB pings until PostgreSQL answers (it may still be starting next to us) or ctx ends.
+func waitForDB(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
+	delay := 250 * time.Millisecond
+	for {
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err := pool.Ping(pctx)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		log.Warn("waiting for the database", "err", err.Error(), "retry_in", delay.String())
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("database unreachable: %w", err)
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, 5*time.Second)
+	}
 }
 
 // Run serves on ln (or on :PORT when ln is nil) until ctx is done, then stops accepting,
@@ -68,7 +93,10 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger, ln net.Liste
 	defer pool.Close()
 	if cfg.MigrateOnStart {
 		mctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-		err := store.Migrate(mctx, pool, log)
+		err := waitForDB(mctx, pool, log)
+		if err == nil {
+			err = store.Migrate(mctx, pool, log)
+		}
 		cancel()
 		if err != nil {
 			return fmt.Errorf("migrations: %w", err)

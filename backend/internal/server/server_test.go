@@ -219,3 +219,20 @@ func TestBadDatabaseURLDoesNotLeak(t *testing.T) {
 		t.Fatalf("error %v", err)
 	}
 }
+
+// With the database down at start, the server waits (PostgreSQL may be starting next to it)
+// and gives up cleanly when stopped.
+func TestWaitsForDatabaseAtStart(t *testing.T) {
+	t.Parallel()
+	cfg := cfgFor(t, map[string]string{"DATABASE_URL": "postgres://nobody@127.0.0.1:1/none?connect_timeout=1"})
+	ctx, cancel := context.WithTimeout(context.Background(), 700*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err := server.Run(ctx, cfg, quiet(), nil)
+	if err == nil || !strings.Contains(err.Error(), "database unreachable") {
+		t.Fatalf("err %v", err)
+	}
+	if time.Since(start) < 500*time.Millisecond {
+		t.Fatalf("gave up after %v without waiting", time.Since(start))
+	}
+}
