@@ -88,6 +88,8 @@ func Main(m *testing.M) int {
 // URL returns the migrated test database's URL, or skips tb.
 func URL(tb testing.TB) string {
 	tb.Helper()
+	// Read inside a test so `go test`'s cache keys on them (TestMain's reads are not recorded).
+	_, _ = os.Getenv("TEST_DATABASE_URL"), os.Getenv("CI")
 	if dbURL == "" {
 		tb.Skip(SkipMessage)
 	}
