@@ -300,6 +300,8 @@ func TestBadInputs(t *testing.T) {
 		{"sql in id", "GET", "/api/tasks/1%20OR%201=1", "", 404},
 		{"unknown conversation", "POST", "/api/chat", `{"message":"hi","conversation_id":987654321}`, 404},
 		{"unknown route", "GET", "/api/nope", "", 404},
+		{"wrong method", "PUT", "/api/tasks", `{}`, 405},
+		{"wrong method on an item", "POST", taskPath, `{}`, 405},
 	}
 	for _, c := range cases {
 		var body any

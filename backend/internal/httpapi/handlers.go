@@ -7,6 +7,7 @@ import (
 	"net/mail"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/todo-chatbot/todo-chatbot/backend/internal/agent"
@@ -21,6 +22,9 @@ const (
 	MaxPasswordLen = 72 // bcrypt's limit, in bytes
 	MaxMessageLen  = 4000
 )
+
+// ChatTimeout bounds one chat turn (all model calls and tools).
+const ChatTimeout = 100 * time.Second
 
 type credentials struct {
 	Email    string `json:"email"`
@@ -325,8 +329,16 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	tools := &agent.Tools{Store: s.store, UserID: uid}
-	reply, turn, err := s.brain.Respond(ctx, history, msg, tools)
+	// Bounded below the server's WriteTimeout, however many model round trips the brain makes.
+	bctx, cancel := context.WithTimeout(ctx, ChatTimeout)
+	defer cancel()
+	reply, turn, err := s.brain.Respond(bctx, history, msg, tools)
 	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			s.log.Error("chat turn timed out", "request_id", RequestID(ctx))
+			writeError(w, http.StatusGatewayTimeout, "the assistant took too long; try again")
+			return
+		}
 		if errors.Is(err, agent.ErrLLM) {
 			s.log.Error("language model failed", "request_id", RequestID(ctx), "err", err.Error())
 			writeError(w, http.StatusBadGateway, "the language model is unavailable; try again later")

@@ -74,11 +74,43 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/conversations", s.requireAuth(s.listConversations))
 	mux.HandleFunc("GET /api/conversations/{id}/messages", s.requireAuth(s.conversationMessages))
 
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	return s.observe(s.cors(jsonMuxErrors(mux)))
+}
+
+// jsonMuxErrors turns the mux's own plain-text 404 and 405 answers into JSON errors (keeping
+// the Allow header of a 405).
+func jsonMuxErrors(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := mux.Handler(r); pattern != "" {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		c := &captureStatus{header: http.Header{}}
+		mux.ServeHTTP(c, r)
+		if allow := c.header.Get("Allow"); allow != "" {
+			w.Header().Set("Allow", allow)
+		}
+		if c.status == http.StatusMethodNotAllowed {
+			writeError(w, c.status, "method not allowed")
+			return
+		}
 		writeError(w, http.StatusNotFound, "not found")
 	})
-	return s.observe(s.cors(mux))
 }
+
+// captureStatus records a status and headers and discards the body.
+type captureStatus struct {
+	header http.Header
+	status int
+}
+
+func (c *captureStatus) Header() http.Header { return c.header }
+func (c *captureStatus) WriteHeader(code int) {
+	if c.status == 0 {
+		c.status = code
+	}
+}
+func (c *captureStatus) Write(b []byte) (int, error) { return len(b), nil }
 
 type errorBody struct {
 	Error string `json:"error"`

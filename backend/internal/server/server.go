@@ -102,6 +102,9 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger, ln net.Liste
 			return fmt.Errorf("migrations: %w", err)
 		}
 	}
+	if cfg.BcryptCost < 10 {
+		log.Warn("BCRYPT_COST is below 10: acceptable for tests only", "bcrypt_cost", cfg.BcryptCost)
+	}
 	api := httpapi.New(cfg, log, pool, NewBrain(cfg))
 	srv := &http.Server{
 		Handler:           api.Handler(),
