@@ -8,7 +8,7 @@
 # Prints req/s, p50, p99 and errors, the API/pgbench ratio and the server's peak RSS (VmHWM).
 #
 # Needs: wrk (apt-get install wrk), pgbench (postgresql-contrib / postgresql client), curl, go.
-# Env: DURATION (default 10s), CONNS (64), THREADS (2), DB_MAX_CONNS (server pool, default 8),
+# Env: DURATION (default 10s, per run), ROUNDS (3 alternating GET/pgbench rounds), CONNS (64), THREADS (2), DB_MAX_CONNS (server pool, default 8),
 # LOG_LEVEL (info), BENCH_ONLY=get (only GET /api/tasks and pgbench, for quick experiments).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -16,6 +16,7 @@ if [ -z "${TEST_DATABASE_URL:-}" ]; then
   exec "$root/scripts/with-postgres.sh" "$0" "$@"
 fi
 DURATION="${DURATION:-10s}"
+ROUNDS="${ROUNDS:-3}"
 CONNS="${CONNS:-64}"
 THREADS="${THREADS:-2}"
 for tool in wrk pgbench curl go; do
@@ -79,16 +80,29 @@ run_wrk() { # name method path body token
 echo "warming up..." >&2
 BENCH_METHOD=GET BENCH_BODY="" BENCH_TOKEN="$get_token" wrk -t1 -c8 -d2s -s "$root/bench/backend.lua" "$base/api/tasks" >/dev/null
 
-echo "wrk: GET /api/tasks ($CONNS connections, $DURATION)..." >&2
-run_wrk "GET /api/tasks" GET /api/tasks "" "$get_token" get
-# pgbench right after the GET run, so both see the same machine load.
-echo "pgbench: the same single-row SELECT..." >&2
+# GET /api/tasks and pgbench alternate in ROUNDS short rounds so both see the same machine
+# load (other work on a shared machine moves either figure by tens of percent); the medians
+# are reported.
 cat >"$work/select.sql" <<SQL
 SELECT id, title, description, completed, created_at, updated_at FROM tasks WHERE user_id = $get_uid ORDER BY id;
 SQL
 secs="${DURATION%s}"
-pg_out="$(pgbench -n -M prepared -c "$CONNS" -j "$THREADS" -T "$secs" -f "$work/select.sql" "$TEST_DATABASE_URL" 2>&1)"
-pg_tps="$(echo "$pg_out" | awk '/^tps = / {printf "%.0f", $3; exit}')"
+get_rps=(); get_p50=(); get_p99=(); get_err=0; pg_tps_all=()
+for round in $(seq 1 "$ROUNDS"); do
+  echo "round $round/$ROUNDS: wrk GET /api/tasks ($CONNS connections, $DURATION), then pgbench..." >&2
+  out="$(BENCH_METHOD=GET BENCH_BODY="" BENCH_TOKEN="$get_token" \
+    wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --timeout 5s -s "$root/bench/backend.lua" "$base/api/tasks" | grep '^RESULT')"
+  eval "$(echo "$out" | sed 's/^RESULT //')"
+  get_rps+=("$(python3 -c "print($requests/($duration_us/1e6))")"); get_p50+=("$p50_us"); get_p99+=("$p99_us")
+  get_err=$((get_err + non2xx + socket_errors))
+  pg_out="$(pgbench -n -M prepared -c "$CONNS" -j "$THREADS" -T "$secs" -f "$work/select.sql" "$TEST_DATABASE_URL" 2>&1)"
+  pg_tps_all+=("$(echo "$pg_out" | awk '/^tps = / {print $3; exit}')")
+done
+median() { python3 -c 'import statistics,sys; print(statistics.median(float(x) for x in sys.argv[1:]))' "$@"; }
+rps_get="$(printf '%.0f' "$(median "${get_rps[@]}")")"
+pg_tps="$(printf '%.0f' "$(median "${pg_tps_all[@]}")")"
+results+=("$(printf '%-22s %10s %9.2f %9.2f %8s' "GET /api/tasks" "$rps_get" "$(python3 -c "print($(median "${get_p50[@]}")/1000)")" "$(python3 -c "print($(median "${get_p99[@]}")/1000)")" "$get_err")")
+echo "GET rounds req/s: ${get_rps[*]}; pgbench rounds tps: ${pg_tps_all[*]}" >&2
 if [ "${BENCH_ONLY:-}" != "get" ]; then
 echo "wrk: POST /api/tasks..." >&2
 run_wrk "POST /api/tasks" POST /api/tasks '{"title":"benchmark task","description":"created by wrk"}' "$post_token" post
@@ -100,11 +114,13 @@ rss_kb="$(awk '/VmHWM/ {print $2}' "/proc/$server_pid/status")"
 
 
 errors_in_log="$(grep -c '"level":"ERROR"' "$work/server.log" || true)"
-echo
-echo "== backend benchmark: $CONNS connections, $DURATION each, $(nproc) cores, loopback =="
+mkdir -p "$root/bench/results"
+{
+echo "== backend benchmark: $CONNS connections, $DURATION per run (GET and pgbench: median of $ROUNDS alternating rounds), $(nproc) cores, loopback, load average $(cut -d' ' -f1-3 /proc/loadavg) =="
 printf '%-22s %10s %9s %9s %8s\n' "endpoint" "req/s" "p50 ms" "p99 ms" "errors"
 for r in "${results[@]}"; do echo "$r"; done
 printf '%-22s %10s\n' "pgbench SELECT (tps)" "$pg_tps"
 echo "GET /api/tasks / pgbench SELECT = $(python3 -c "print(f'{$rps_get/$pg_tps*100:.1f}%')")"
 echo "server peak RSS (VmHWM) = $((rss_kb / 1024)) MB"
 echo "server log ERROR lines = $errors_in_log"
+} | tee "$root/bench/results/backend-$(date -u +%Y%m%dT%H%M%SZ).txt"
