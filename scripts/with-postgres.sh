@@ -95,7 +95,7 @@ if [ -z "$started" ]; then
   exit 1
 fi
 
-"${as_pg[@]}" psql -h 127.0.0.1 -p "$port" -U "$pguser" -d postgres -qAt -v ON_ERROR_STOP=1 \
+"${as_pg[@]}" "$pgbin/psql" -h 127.0.0.1 -p "$port" -U "$pguser" -d postgres -qAt -v ON_ERROR_STOP=1 \
   -c "CREATE DATABASE app" >/dev/null
 
 export TEST_DATABASE_URL="postgres://$pguser@127.0.0.1:$port/app?sslmode=disable"
