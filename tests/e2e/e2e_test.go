@@ -253,6 +253,13 @@ func helmReleases(t *testing.T) []helmRelease {
 	return out
 }
 
+func latestVersion(rels []helmRelease) int {
+	if len(rels) == 0 {
+		return 0
+	}
+	return rels[len(rels)-1].Version
+}
+
 func releaseStatus(r helmRelease) string { s, _ := r.Info["status"].(string); return s }
 
 // ---- live object checks ------------------------------------------------------------------
@@ -495,7 +502,7 @@ func TestDeployLifecycle(t *testing.T) {
 	var goodHash string
 	if !step(t, "4-upgrade", func(t *testing.T) {
 		before := backendTemplateHash(t)
-		revBefore := len(helmReleases(t))
+		revBefore := latestVersion(helmReleases(t))
 		if err := e.stack.SetConfig(ctx, infra.Project+":logLevel", auto.ConfigValue{Value: "debug"}); err != nil {
 			t.Fatal(err)
 		}
@@ -509,7 +516,7 @@ func TestDeployLifecycle(t *testing.T) {
 			t.Errorf("backend pod-template-hash still %s after a template edit", before)
 		}
 		rels := helmReleases(t)
-		if len(rels) <= revBefore || releaseStatus(rels[len(rels)-1]) != "deployed" {
+		if latestVersion(rels) <= revBefore || releaseStatus(rels[len(rels)-1]) != "deployed" {
 			t.Errorf("Helm release records after upgrade: %v", summarize(rels))
 		}
 		var cm objList
@@ -704,7 +711,7 @@ func TestCLIPreview(t *testing.T) {
 		"PULUMI_SKIP_UPDATE_CHECK=true",
 		"PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true",
 	)
-	run := func(args ...string) string {
+	run := func(t *testing.T, args ...string) string {
 		t.Helper()
 		cmd := exec.Command("pulumi", append(args, "--non-interactive", "--cwd", proj)...)
 		cmd.Env = env
@@ -715,17 +722,36 @@ func TestCLIPreview(t *testing.T) {
 		return string(out)
 	}
 	step(t, "cli-preview", func(t *testing.T) {
-		run("stack", "init", "e2e-cli", "--secrets-provider", "passphrase")
-		for k, v := range map[string]string{
+		run(t, "stack", "init", "e2e-cli", "--secrets-provider", "passphrase")
+		set := map[string]string{
 			"kubeContext": os.Getenv("TODO_E2E_CONTEXT"), "kubeconfig": os.Getenv("KUBECONFIG"),
 			"namespace": namespace + "-cli", "imageBuild": "false",
 			"backendImage": backendImage, "frontendImage": frontendImage,
-		} {
-			run("config", "set", "--stack", "e2e-cli", infra.Project+":"+k, v)
 		}
-		run("config", "set", "--stack", "e2e-cli", "--secret", infra.Project+":jwtSecret", jwtSecret)
-		run("config", "set", "--stack", "e2e-cli", "--secret", infra.Project+":postgresPassword", postgresPassword)
-		out := run("preview", "--stack", "e2e-cli", "--diff")
+		secrets := map[string]string{"jwtSecret": jwtSecret, "postgresPassword": postgresPassword}
+		// Pulumi.yaml keys without a default must be set for the CLI: leave the rest empty.
+		project, err := workspace.LoadProject(filepath.Join(proj, "Pulumi.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, c := range project.Config {
+			_, a := set[k]
+			_, b := secrets[k]
+			if !a && !b && c.Default == nil {
+				if c.Secret {
+					secrets[k] = ""
+				} else {
+					set[k] = ""
+				}
+			}
+		}
+		for k, v := range set {
+			run(t, "config", "set", "--stack", "e2e-cli", infra.Project+":"+k, v)
+		}
+		for k, v := range secrets {
+			run(t, "config", "set", "--stack", "e2e-cli", "--secret", infra.Project+":"+k, v)
+		}
+		out := run(t, "preview", "--stack", "e2e-cli", "--diff")
 		t.Log(out)
 		if !strings.Contains(out, "create") {
 			t.Errorf("pulumi preview lists no creates")
