@@ -7,8 +7,10 @@
 #
 # Usage:
 #   tools/build.sh                     build whatever is missing (prints each tool's build time)
-#   tools/build.sh --deadline EPOCH    do not start a tool build that is not expected to finish
-#                                      before EPOCH (seconds since 1970); exits 3 with one line
+#   tools/build.sh --deadline EPOCH    stop at EPOCH (seconds since 1970): start no tool build
+#                                      with less than a minute left, and stop one still running
+#                                      at EPOCH; exits 3 with one line. What was compiled stays
+#                                      in the Go build cache, so the next run resumes from there.
 #   tools/build.sh --print-dir         print the bin dir and exit
 #   tools/build.sh --check             exit 0 if every tool is already built at this key, else 1
 #
@@ -30,12 +32,6 @@ BIN="$TOOLS_DIR/bin"
 
 ALL_TOOLS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok pulumi pulumi-language-go pulumi-resource-kubernetes)
 
-# Rough cold build times in seconds on 2 shared cores (used by --deadline when no measured time
-# for this tool is recorded yet in $TOOLS_DIR/times).
-declare -A ESTIMATE=(
-  [etcd]=480 [kube-apiserver]=1800 [kube-controller-manager]=900 [kube-scheduler]=300
-  [kwok]=600 [pulumi]=900 [pulumi-language-go]=300 [pulumi-resource-kubernetes]=1200
-)
 
 deadline=""
 mode=build
@@ -67,14 +63,9 @@ fi
 
 mkdir -p "$BIN" "$TOOLS_DIR/src"
 export GOTOOLCHAIN=local GOFLAGS="-buildvcs=false" CGO_ENABLED=0
-TIMES="$TOOLS_DIR/times"   # "<tool> <seconds>" lines, the last measured build time of each tool
-touch "$TIMES"
-
-estimate() {
-  local t=$1 measured
-  measured=$(awk -v t="$t" '$1==t {s=$2} END {print s}' "$TIMES")
-  echo "${measured:-${ESTIMATE[$t]}}"
-}
+TIMES="$TOOLS_DIR/times"   # "<tool> <seconds>" lines: measured build times
+# With --deadline, every go command runs under `timeout` so nothing outlives the deadline.
+LIMIT=()
 
 K8S_LDFLAGS() {
   local v=${K8S_VERSION#v} major minor pkg out=""
@@ -95,16 +86,16 @@ prepare_provider() {
     dir=$(go mod download -json "$K8S_PROVIDER_MODULE" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
     [ -n "$dir" ] || { echo "cannot download $K8S_PROVIDER_MODULE" >&2; return 1; }
     rm -rf "$src" "$src.tmp"
-    cp -r "$dir" "$src.tmp"
-    chmod -R u+w "$src.tmp"
+    cp -r "$dir" "$src.tmp" && chmod -R u+w "$src.tmp" || return 1
+    # (&& chains: build_tool runs with `set +e`.)
     (
-      cd "$src.tmp"
+      cd "$src.tmp" &&
       go mod edit -dropreplace github.com/pulumi/pulumi-kubernetes/sdk/v4 \
-        -require "github.com/pulumi/pulumi-kubernetes/sdk/v4@$K8S_PROVIDER_SDK_VERSION"
-      go mod download
-      cd cmd/pulumi-resource-kubernetes
-      VERSION=$K8S_PROVIDER_VERSION go run -mod=mod generate.go
-    ) >&2
+        -require "github.com/pulumi/pulumi-kubernetes/sdk/v4@$K8S_PROVIDER_SDK_VERSION" &&
+      go mod download &&
+      cd cmd/pulumi-resource-kubernetes &&
+      VERSION=$K8S_PROVIDER_VERSION "${LIMIT[@]}" go run -mod=mod generate.go
+    ) >&2 || return 1
     touch "$src.tmp/.prepared"
     mv "$src.tmp" "$src"
   fi
@@ -117,7 +108,7 @@ build_one() {
   tmp="$BIN/.$name.tmp.$$"
   # The provider's copy gets a new requirement; let go fill in its go.sum.
   case "$dir" in "$TOOLS_DIR"/*) modflag=(-mod=mod) ;; esac
-  go build -C "$dir" "${modflag[@]}" -trimpath -ldflags "-s -w $ldflags" -o "$tmp" "$pkg"
+  "${LIMIT[@]}" go build -C "$dir" "${modflag[@]}" -trimpath -ldflags "-s -w $ldflags" -o "$tmp" "$pkg" || return $?
   mv -f "$tmp" "$BIN/$name"
 }
 
@@ -137,7 +128,7 @@ build_tool() {
       build_one pulumi-language-go "$TOOLS_SRC/langhost" github.com/pulumi/pulumi/sdk/v3/go/pulumi-language-go \
         "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$LANGHOST_VERSION" ;;
     pulumi-resource-kubernetes)
-      local src; src=$(prepare_provider)
+      local src; src=$(prepare_provider) || return $?
       build_one pulumi-resource-kubernetes "$src" ./cmd/pulumi-resource-kubernetes \
         "-X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$K8S_PROVIDER_VERSION" ;;
     *) echo "unknown tool $t" >&2; return 1 ;;
@@ -160,21 +151,30 @@ echo "tools: modules downloaded in $(( $(date +%s) - t0 ))s"
 rc=0
 for t in $todo; do
   if [ -n "$deadline" ]; then
-    now=$(date +%s); need=$(estimate "$t")
-    if [ $(( now + need )) -gt "$deadline" ]; then
-      echo "tools: not enough time to build $t (needs ~${need}s, $(( deadline - now ))s left before the deadline); still missing: $(missing)"
+    left=$(( deadline - $(date +%s) ))
+    if [ "$left" -lt 60 ]; then
+      echo "tools: stopped at the deadline before building $t (${left}s left); still missing: $(missing)"
       exit 3
     fi
+    LIMIT=(timeout -k 10 "$left")
   fi
   start=$(date +%s)
   echo "tools: building $t ..."
-  if build_tool "$t"; then
-    secs=$(( $(date +%s) - start ))
+  set +e
+  build_tool "$t"
+  brc=$?
+  set -e
+  secs=$(( $(date +%s) - start ))
+  if [ $brc -eq 0 ]; then
     echo "$t $secs" >> "$TIMES"
     echo "tools: built $t in ${secs}s ($(du -m "$BIN/$t" | cut -f1) MB)"
   else
-    echo "tools: FAILED to build $t after $(( $(date +%s) - start ))s" >&2
     rm -f "$BIN/.$t.tmp."*
+    if [ -n "$deadline" ] && [ "$(date +%s)" -ge "$deadline" ]; then
+      echo "tools: stopped at the deadline while building $t (after ${secs}s; what was compiled stays in the Go build cache for the next run); still missing: $(missing)"
+      exit 3
+    fi
+    echo "tools: FAILED to build $t after ${secs}s (exit $brc)" >&2
     rc=1
   fi
 done

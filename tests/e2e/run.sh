@@ -38,6 +38,8 @@ export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE:-e2e-only-passphrase
 TODO_E2E_DIR="$(mktemp -d "${TMPDIR:-/tmp}/todo-e2e.XXXXXX")"
 export TODO_E2E_DIR
 trap 'bash "$HERE/cluster.sh" stop' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 start=$(date +%s)
 eval "$(bash "$HERE/cluster.sh" start)"
