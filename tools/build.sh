@@ -21,7 +21,7 @@
 set -euo pipefail
 
 TOOLS_SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-# shellcheck source=versions.env
+# shellcheck source-path=SCRIPTDIR source=versions.env
 source "$TOOLS_SRC/versions.env"
 
 key() {
@@ -68,14 +68,14 @@ TIMES="$TOOLS_DIR/times"   # "<tool> <seconds>" lines: measured build times
 LIMIT=()
 
 K8S_LDFLAGS() {
-  local v=${K8S_VERSION#v} major minor pkg out=""
+  local v=${K8S_VERSION#v} major minor pkg flags=""
   major=${v%%.*}; minor=${v#*.}; minor=${minor%%.*}
   for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-    out+=" -X $pkg.gitVersion=$K8S_VERSION -X $pkg.gitMajor=$major -X $pkg.gitMinor=$minor"
-    out+=" -X $pkg.gitCommit=0000000000000000000000000000000000000000 -X $pkg.gitTreeState=clean"
-    out+=" -X $pkg.buildDate=1970-01-01T00:00:00Z"
+    flags+=" -X $pkg.gitVersion=$K8S_VERSION -X $pkg.gitMajor=$major -X $pkg.gitMinor=$minor"
+    flags+=" -X $pkg.gitCommit=0000000000000000000000000000000000000000 -X $pkg.gitTreeState=clean"
+    flags+=" -X $pkg.buildDate=1970-01-01T00:00:00Z"
   done
-  echo "$out"
+  echo "$flags"
 }
 
 # The provider's module zip lacks the generated *-embed.json files and replaces sdk/v4 with

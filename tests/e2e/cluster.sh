@@ -67,13 +67,13 @@ rss_mib() {
 }
 
 stop() {
-  local p pid i
+  local p pid
   [ -d "$DIR" ] || return 0
   for p in kwok kube-scheduler kube-controller-manager kube-apiserver etcd; do
     [ -f "$DIR/$p.pid" ] || continue
     pid=$(cat "$DIR/$p.pid")
     kill -TERM "$pid" 2>/dev/null || true
-    for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
     kill -KILL "$pid" 2>/dev/null || true
     rm -f "$DIR/$p.pid"
   done
@@ -185,6 +185,17 @@ probe_pod_ready() {
   [ "$(kc -n default get pod e2e-probe -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}')" = True ]
 }
 
+# Tear down whatever a failed start left, keeping the logs in $DIR.failed-logs.
+on_start_exit() {
+  local rc=$?
+  if [ $rc -ne 0 ]; then
+    rm -rf "$DIR.failed-logs"
+    cp -r "$DIR/logs" "$DIR.failed-logs" 2>/dev/null || true
+    log "start failed; logs kept in $DIR.failed-logs"
+    stop
+  fi
+}
+
 start() {
   local t0 etcd_port peer_port
   if [ -f "$DIR/kube-apiserver.pid" ] && kill -0 "$(cat "$DIR/kube-apiserver.pid")" 2>/dev/null; then
@@ -200,7 +211,7 @@ start() {
   t0=$(date +%s.%N)
   DEADLINE=$(( $(date +%s) + READY_TIMEOUT ))
   rm -rf "$DIR"; mkdir -p "$DIR/logs" "$DIR/etcd"
-  trap 'rc=$?; if [ $rc -ne 0 ]; then log "start failed; logs were in $DIR/logs"; cp -r "$DIR/logs" "$DIR.failed-logs" 2>/dev/null || true; stop; fi' EXIT
+  trap on_start_exit EXIT
   etcd_port=$(free_port); peer_port=$(free_port); API_PORT=$(free_port); KWOK_PORT=$(free_port)
   echo "$API_PORT" > "$DIR/api.port"
   pki

@@ -385,10 +385,10 @@ func setupStack(t *testing.T, ctx context.Context) *e2eStack {
 	t.Cleanup(func() { _ = os.Chdir(prev) })
 
 	env := map[string]string{
-		"PULUMI_BACKEND_URL":                           "file://" + stateDir,
-		"PULUMI_SKIP_UPDATE_CHECK":                     "true",
+		"PULUMI_BACKEND_URL":                          "file://" + stateDir,
+		"PULUMI_SKIP_UPDATE_CHECK":                    "true",
 		"PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-		"PULUMI_HOME":                                  filepath.Join(stateDir, ".pulumi-home"),
+		"PULUMI_HOME":                                 filepath.Join(stateDir, ".pulumi-home"),
 	}
 	s, err := auto.UpsertStackInlineSource(ctx, stackName, infra.Project, infra.Program("."),
 		auto.WorkDir(root),
