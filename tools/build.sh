@@ -25,7 +25,8 @@ TOOLS_SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$TOOLS_SRC/versions.env"
 
 key() {
-  (cd "$TOOLS_SRC" && cat versions.env build.sh ./*/go.mod ./*/go.sum 2>/dev/null) | sha256sum | cut -c1-12
+  # LC_ALL=C: the same glob order, so the same key, in every locale.
+  (cd "$TOOLS_SRC" && LC_ALL=C && cat versions.env build.sh ./*/go.mod ./*/go.sum 2>/dev/null) | sha256sum | cut -c1-12
 }
 TOOLS_DIR="${TODO_TOOLS_DIR:-$HOME/.cache/todo-chatbot/tools-$(key)}"
 BIN="$TOOLS_DIR/bin"
