@@ -120,9 +120,8 @@ func NewApp(ctx *pulumi.Context, name string, args *AppArgs, opts ...pulumi.Reso
 	refOf := func(v any) string { return v.(ImageRef).Ref() }
 
 	release, err := NewRelease(ctx, name, &ReleaseArgs{
-		Name: pulumi.String(cfg.ReleaseName),
-		// "./" makes Helm treat it as a local chart, never a repository name.
-		Chart:         pulumi.String("./" + filepath.ToSlash(chartPath)),
+		Name:          pulumi.String(cfg.ReleaseName),
+		Chart:         pulumi.String(localChartRef(chartPath)),
 		Namespace:     ns.Metadata.Name(),
 		Values:        values,
 		Atomic:        pulumi.Bool(true),
@@ -155,6 +154,16 @@ func NewApp(ctx *pulumi.Context, name string, args *AppArgs, opts ...pulumi.Reso
 		return nil, err
 	}
 	return app, nil
+}
+
+// localChartRef spells a chart directory so Helm takes it as a local path,
+// never as a "repository/chart" name: relative paths start with "./" or "../".
+func localChartRef(dir string) string {
+	p := filepath.ToSlash(filepath.Clean(dir))
+	if filepath.IsAbs(dir) || p == ".." || strings.HasPrefix(p, "../") {
+		return p
+	}
+	return "./" + p
 }
 
 // secretData is what the Kubernetes Secret holds; keys follow docs/contracts.md.

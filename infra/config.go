@@ -89,10 +89,15 @@ func (c *Config) Push() bool { return c.ImageBuild && c.ImageRegistry != "" }
 type key struct {
 	name string
 	def  string // default as text; "" means none
-	str  func(*Config) *string
-	sec  func(*Config) *Secret
-	num  func(*Config) *int
-	flag func(*Config) *bool
+	// required: the pulumi CLI itself insists on a value (Pulumi.yaml gives
+	// no default). Only keys every stack needs are required: the CLI applies
+	// a declared default as a plain value, so an optional secret cannot be
+	// declared `secret: true` and is checked for secrecy here instead.
+	required bool
+	str      func(*Config) *string
+	sec      func(*Config) *Secret
+	num      func(*Config) *int
+	flag     func(*Config) *bool
 }
 
 // Type is the key's Pulumi config type.
@@ -148,7 +153,7 @@ var keys = []key{
 	{name: "postgresStorageClass", str: func(c *Config) *string { return &c.PostgresStorageClass }},
 	{name: "postgresPassword", sec: func(c *Config) *Secret { return &c.PostgresPassword }},
 	{name: "databaseUrl", sec: func(c *Config) *Secret { return &c.DatabaseURL }},
-	{name: "jwtSecret", sec: func(c *Config) *Secret { return &c.JWTSecret }},
+	{name: "jwtSecret", required: true, sec: func(c *Config) *Secret { return &c.JWTSecret }},
 	{name: "llmProvider", def: "offline", str: func(c *Config) *string { return &c.LLMProvider }},
 	{name: "llmBaseUrl", str: func(c *Config) *string { return &c.LLMBaseURL }},
 	{name: "llmModel", str: func(c *Config) *string { return &c.LLMModel }},

@@ -44,14 +44,17 @@ type ConfigKey struct {
 	Name    string
 	Type    string // string | integer | boolean
 	Default string // "" when none
-	Secret  bool
+	// Secret: a value must be set with `pulumi config set --secret`.
+	Secret bool
+	// Required: the CLI requires a value (no default in Pulumi.yaml).
+	Required bool
 }
 
 // ConfigKeys lists every key the program reads.
 func ConfigKeys() []ConfigKey {
 	out := make([]ConfigKey, 0, len(keys))
 	for _, k := range keys {
-		out = append(out, ConfigKey{Name: k.name, Type: k.Type(), Default: k.def, Secret: k.sec != nil})
+		out = append(out, ConfigKey{Name: k.name, Type: k.Type(), Default: k.def, Secret: k.sec != nil, Required: k.required})
 	}
 	return out
 }

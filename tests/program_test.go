@@ -106,7 +106,7 @@ func TestDevStackDeploysToMinikube(t *testing.T) {
 	}
 
 	rel := m.one(t, typeRelease)
-	assert.Equal(t, "./"+filepath.ToSlash(filepath.Join(repoRoot, infra.ChartDir)), rel.Inputs["chart"].StringValue())
+	assert.Equal(t, "../helm/todo-chatbot", rel.Inputs["chart"].StringValue())
 	assert.Equal(t, "todo-chatbot", rel.Inputs["name"].StringValue())
 	assert.Equal(t, "todo-chatbot", rel.Inputs["namespace"].StringValue())
 	assert.True(t, rel.Inputs["atomic"].BoolValue())
@@ -390,5 +390,30 @@ func TestLogLevelReachesTheBackend(t *testing.T) {
 		cm, ok := renderChart(t, vals).find("ConfigMap", "todo-chatbot-backend")
 		require.True(t, ok)
 		assert.Contains(t, cm.YAML, "LOG_LEVEL: \""+level+"\"")
+	}
+}
+
+// The chart reference is a local path however the root is given: Pulumi runs
+// the program from the project directory ("."), tests and the Automation API
+// may pass an absolute path.
+func TestReleaseChartIsALocalPath(t *testing.T) {
+	abs, err := filepath.Abs(repoRoot)
+	require.NoError(t, err)
+	for root, want := range map[string]string{
+		".":       "./helm/todo-chatbot",
+		"./":      "./helm/todo-chatbot",
+		"..":      "../helm/todo-chatbot",
+		abs:       filepath.ToSlash(filepath.Join(abs, infra.ChartDir)),
+		abs + "/": filepath.ToSlash(filepath.Join(abs, infra.ChartDir)),
+	} {
+		t.Run(root, func(t *testing.T) {
+			sc := devConfig(t)
+			if !filepath.IsAbs(root) && root != ".." {
+				t.Chdir(repoRoot) // Pulumi's own case: run from the project directory
+			}
+			m, err := run(t, sc, "dev", infra.Program(root))
+			require.NoError(t, err)
+			assert.Equal(t, want, m.one(t, typeRelease).Inputs["chart"].StringValue())
+		})
 	}
 }
