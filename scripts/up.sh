@@ -76,7 +76,8 @@ fi
 # Generate each secret the dev stack needs once; it stays in the stack's config,
 # encrypted. Other stacks set theirs on purpose (pulumi preview names any missing).
 ensure_secret() {
-	if ! pulumi config get "$1" --stack "$STACK" >/dev/null 2>&1; then
+	# An unset optional key reads as its Pulumi.yaml default, "", so test for a value.
+	if [ -z "$(pulumi config get "$1" --stack "$STACK" 2>/dev/null)" ]; then
 		say "generating $1 (stored encrypted in Pulumi.$STACK.yaml)"
 		pulumi config set --secret "$1" "$(openssl rand -hex 32)" --stack "$STACK" >/dev/null
 	fi
