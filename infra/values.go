@@ -39,28 +39,32 @@ const (
 // chart tests render the chart with it, so the two cannot drift. It never
 // contains a secret value: the chart reads those from the Secret by name.
 func ChartValues(c *Config, images Images, chartChecksum string) map[string]any {
-	image := func(r ImageRef) map[string]any {
+	// tier is one workload's values; both tiers listen on 8080 (docs/contracts.md).
+	tier := func(replicas int, img ImageRef, reqCPU, reqMem, limCPU, limMem string) map[string]any {
 		return map[string]any{
-			"repository": r.Repository,
-			"tag":        r.Tag,
-			"digest":     r.Digest,
-			"pullPolicy": r.PullPolicy,
+			"replicaCount": replicas,
+			"image": map[string]any{
+				"repository": img.Repository,
+				"tag":        img.Tag,
+				"digest":     img.Digest,
+				"pullPolicy": img.PullPolicy,
+			},
+			"service": map[string]any{"port": 8080},
+			"resources": map[string]any{
+				"requests": map[string]any{"cpu": reqCPU, "memory": reqMem},
+				"limits":   map[string]any{"cpu": limCPU, "memory": limMem},
+			},
+			"autoscaling": map[string]any{
+				"enabled":                        c.Autoscaling,
+				"minReplicas":                    replicas,
+				"maxReplicas":                    max(c.AutoscalingMaxReplicas, replicas),
+				"targetCPUUtilizationPercentage": 70,
+			},
+			"env": map[string]any{},
 		}
 	}
-	autoscaling := func(replicas int) map[string]any {
-		return map[string]any{
-			"enabled":                        c.Autoscaling,
-			"minReplicas":                    replicas,
-			"maxReplicas":                    max(c.AutoscalingMaxReplicas, replicas),
-			"targetCPUUtilizationPercentage": 70,
-		}
-	}
-	resources := func(reqCPU, reqMem, limCPU, limMem string) map[string]any {
-		return map[string]any{
-			"requests": map[string]any{"cpu": reqCPU, "memory": reqMem},
-			"limits":   map[string]any{"cpu": limCPU, "memory": limMem},
-		}
-	}
+	backend := tier(c.BackendReplicas, images.Backend, "100m", "64Mi", "500m", "128Mi")
+	backend["logLevel"] = c.LogLevel
 
 	externalSecret := ""
 	if !c.PostgresInCluster {
@@ -69,23 +73,8 @@ func ChartValues(c *Config, images Images, chartChecksum string) map[string]any 
 	return map[string]any{
 		"chartChecksum":  chartChecksum,
 		"existingSecret": SecretName(c),
-		"backend": map[string]any{
-			"replicaCount": c.BackendReplicas,
-			"image":        image(images.Backend),
-			"service":      map[string]any{"port": 8080},
-			"resources":    resources("100m", "64Mi", "500m", "128Mi"),
-			"autoscaling":  autoscaling(c.BackendReplicas),
-			"logLevel":     c.LogLevel,
-			"env":          map[string]any{},
-		},
-		"frontend": map[string]any{
-			"replicaCount": c.FrontendReplicas,
-			"image":        image(images.Frontend),
-			"service":      map[string]any{"port": 8080},
-			"resources":    resources("50m", "32Mi", "250m", "64Mi"),
-			"autoscaling":  autoscaling(c.FrontendReplicas),
-			"env":          map[string]any{},
-		},
+		"backend":        backend,
+		"frontend":       tier(c.FrontendReplicas, images.Frontend, "50m", "32Mi", "250m", "64Mi"),
 		"ingress": map[string]any{
 			"enabled":   c.IngressEnabled,
 			"className": c.IngressClassName,
