@@ -192,12 +192,18 @@ const browserChecks = async () => {
     });
 
     await check('filter, inline rename (Enter) and delete in the list', async () => {
+      // Each filter refetches the list: wait for what it must hide to go, not
+      // only for what it keeps (that was on screen before the click).
       await tasks.getByRole('button', { name: 'Completed', exact: true }).click();
+      await tasks.getByText('call mom', { exact: true }).waitFor({ state: 'detached' });
       await tasks.getByText('buy milk', { exact: true }).waitFor();
       assert((await tasks.locator('.task').count()) === 1, 'completed filter shows other tasks');
       await tasks.getByRole('button', { name: 'Pending', exact: true }).click();
+      await tasks.getByText('buy milk', { exact: true }).waitFor({ state: 'detached' });
       await tasks.getByText('call mom', { exact: true }).waitFor();
+      assert((await tasks.locator('.task').count()) === 2, 'pending filter shows a completed task');
       await tasks.getByRole('button', { name: 'All', exact: true }).click();
+      await tasks.getByText('buy milk', { exact: true }).waitFor();
       await tasks.getByRole('button', { name: 'Edit: water the plants' }).click();
       const input = tasks.locator('.task__input');
       await input.fill('water the ferns');
