@@ -18,7 +18,7 @@ export KUBE_SCORE_DIR ?= $(TOOLS_CACHE)/kube-score
         test-frontend-e2e lint bench-backend ask e2e tools clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
 
 up: ## deploy the dev stack to Minikube and check that the app answers
 	@scripts/up.sh up
