@@ -125,11 +125,33 @@ const browserChecks = async () => {
     const chat = page.getByRole('region', { name: 'Chat' });
     const lastReply = () => chat.locator('.msg--assistant .msg__text').last();
 
+    // Sends text and returns the reply once it, and the task-list refresh that a reply with
+    // tool calls starts, have landed (so no stale list arrives during the next action).
     async function say(text) {
       const before = await chat.locator('.msg--assistant').count();
+      let answered = false;
+      const refreshed = page
+        .waitForResponse(
+          (r) => {
+            const path = new URL(r.url()).pathname;
+            if (path === '/api/chat') answered = true;
+            return answered && path === '/api/tasks' && r.request().method() === 'GET';
+          },
+          { timeout: WAIT },
+        )
+        .catch(() => null);
       await page.getByLabel('Message').fill(text);
+      // The composer ignores Enter while the conversation is still loading or a reply is
+      // pending (its Send button is disabled then): wait until a send would be taken.
+      await chat.locator('.composer button[type="submit"]:enabled').waitFor();
       await page.getByLabel('Message').press('Enter'); // Enter sends
-      await chat.locator('.msg--assistant:not(.msg--typing)').nth(before).waitFor();
+      const reply = chat.locator('.msg--assistant:not(.msg--typing)').nth(before);
+      await reply.waitFor();
+      if ((await reply.locator('.tool-call').count()) > 0) {
+        const r = await refreshed;
+        assert(r, `the reply to "${text}" took actions but the task list was not refreshed`);
+        await r.finished();
+      }
       return (await lastReply().textContent()) ?? '';
     }
 
@@ -209,6 +231,9 @@ const browserChecks = async () => {
       await input.fill('water the ferns');
       await input.press('Enter');
       await tasks.getByText('water the ferns', { exact: true }).waitFor();
+      // Focus returns to Edit in an effect after the save's re-render: wait for it (bounded).
+      const focusedEdit = () => document.activeElement?.getAttribute('aria-label') === 'Edit: water the ferns';
+      await page.waitForFunction(focusedEdit, null, { timeout: WAIT }).catch(() => {});
       const focused = await page.evaluate(() => document.activeElement?.getAttribute('aria-label'));
       assert(focused === 'Edit: water the ferns', `focus after edit: ${focused}`);
       await tasks.getByRole('button', { name: 'Delete: call mom' }).click();
