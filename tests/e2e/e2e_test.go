@@ -299,6 +299,11 @@ func workloadsAvailable() error {
 	for _, d := range deps.Items {
 		name := get(d, "metadata", "name")
 		want := num(get(d, "spec", "replicas"))
+		// Status counts describe the generation the controller last saw; an
+		// older one would let the previous rollout pass for this one.
+		if og, g := num(get(d, "status", "observedGeneration")), num(get(d, "metadata", "generation")); og < g {
+			return fmt.Errorf("Deployment %v: generation %d not yet observed (at %d)", name, g, og)
+		}
 		if got := num(get(d, "status", "availableReplicas")); got < want {
 			return fmt.Errorf("Deployment %v: %d/%d available", name, got, want)
 		}
@@ -315,6 +320,9 @@ func workloadsAvailable() error {
 	}
 	for _, s := range sts.Items {
 		want := num(get(s, "spec", "replicas"))
+		if og, g := num(get(s, "status", "observedGeneration")), num(get(s, "metadata", "generation")); og < g {
+			return fmt.Errorf("StatefulSet %v: generation %d not yet observed (at %d)", get(s, "metadata", "name"), g, og)
+		}
 		if got := num(get(s, "status", "readyReplicas")); got < want {
 			return fmt.Errorf("StatefulSet %v: %d/%d ready", get(s, "metadata", "name"), got, want)
 		}
