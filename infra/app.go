@@ -114,8 +114,9 @@ func NewApp(ctx *pulumi.Context, name string, args *AppArgs, opts ...pulumi.Reso
 	if err != nil {
 		return nil, fmt.Errorf("chart %s: %w", chartPath, err)
 	}
-	values := pulumi.All(images.backend, images.frontend).ApplyT(func(refs []any) map[string]any {
-		return ChartValues(cfg, Images{Backend: refs[0].(ImageRef), Frontend: refs[1].(ImageRef)}, checksum)
+	secretVersion := secret.Metadata.ResourceVersion().Elem()
+	values := pulumi.All(images.backend, images.frontend, secretVersion).ApplyT(func(in []any) map[string]any {
+		return ChartValues(cfg, Images{Backend: in[0].(ImageRef), Frontend: in[1].(ImageRef)}, checksum, in[2].(string))
 	}).(pulumi.MapOutput)
 	refOf := func(v any) string { return v.(ImageRef).Ref() }
 

@@ -38,7 +38,11 @@ const (
 // chart's values. The program passes its result to the Helm Release and the
 // chart tests render the chart with it, so the two cannot drift. It never
 // contains a secret value: the chart reads those from the Secret by name.
-func ChartValues(c *Config, images Images, chartChecksum string) map[string]any {
+//
+// chartChecksum (ChartChecksum of the chart) makes a chart edit a change of
+// the Release; secretVersion (the Secret's resourceVersion) changes whenever
+// the Secret does, so the pods that read it roll after a rotation.
+func ChartValues(c *Config, images Images, chartChecksum, secretVersion string) map[string]any {
 	// tier is one workload's values; both tiers listen on 8080 (docs/contracts.md).
 	tier := func(replicas int, img ImageRef, reqCPU, reqMem, limCPU, limMem string) map[string]any {
 		return map[string]any{
@@ -71,10 +75,11 @@ func ChartValues(c *Config, images Images, chartChecksum string) map[string]any 
 		externalSecret = SecretName(c)
 	}
 	return map[string]any{
-		"chartChecksum":  chartChecksum,
-		"existingSecret": SecretName(c),
-		"backend":        backend,
-		"frontend":       tier(c.FrontendReplicas, images.Frontend, "50m", "32Mi", "250m", "64Mi"),
+		"chartChecksum":         chartChecksum,
+		"existingSecret":        SecretName(c),
+		"existingSecretVersion": secretVersion,
+		"backend":               backend,
+		"frontend":              tier(c.FrontendReplicas, images.Frontend, "50m", "32Mi", "250m", "64Mi"),
 		"ingress": map[string]any{
 			"enabled":   c.IngressEnabled,
 			"className": c.IngressClassName,

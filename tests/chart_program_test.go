@@ -75,5 +75,5 @@ func chartProgramValues(t testing.TB, stack string) map[string]any {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return infra.ChartValues(cfg, images, checksum)
+	return infra.ChartValues(cfg, images, checksum, "48213")
 }

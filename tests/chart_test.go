@@ -603,6 +603,29 @@ func TestChartChecksumRollsPods(t *testing.T) {
 	if ann(c, chartFullname+"-backend", "checksum/secret") == ann(d, chartFullname+"-backend", "checksum/secret") {
 		t.Error("changing secrets.jwtSecret did not change checksum/secret")
 	}
+
+	// With existingSecret the chart cannot see the content: existingSecretVersion
+	// (the Secret's resourceVersion, from the program) rolls what reads it.
+	e := renderChart(t, chartMerge(dev, map[string]any{"existingSecretVersion": "1001"}))
+	f := renderChart(t, chartMerge(dev, map[string]any{"existingSecretVersion": "1002"}))
+	if ann(e, chartFullname+"-backend", "checksum/secret") == ann(f, chartFullname+"-backend", "checksum/secret") {
+		t.Error("a new existingSecretVersion did not change the backend's checksum/secret")
+	}
+	sts := func(r chartRendered) string {
+		m, ok := r.find("StatefulSet", chartFullname+"-postgresql")
+		if !ok {
+			t.Fatal("no PostgreSQL StatefulSet")
+		}
+		return m.Obj.(*appsv1.StatefulSet).Spec.Template.Annotations["checksum/secret"]
+	}
+	// PostgreSQL reads its password only when it first initialises its data
+	// directory, so restarting it on a rotation would be downtime for nothing.
+	if sts(e) != sts(f) {
+		t.Error("PostgreSQL must not restart for a new existingSecretVersion")
+	}
+	if ann(e, chartFullname+"-frontend", "checksum/config") != ann(f, chartFullname+"-frontend", "checksum/config") {
+		t.Error("the frontend reads no secret and must not roll with existingSecretVersion")
+	}
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,8 +2,10 @@ package tests
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os"
 	"strings"
 	"sync"
@@ -58,6 +60,17 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		repo := name[:strings.LastIndex(name, ":")]
 		sum := sha256.Sum256([]byte(name))
 		outputs["repoDigest"] = resource.NewStringProperty(repo + "@sha256:" + hex.EncodeToString(sum[:]))
+	case "kubernetes:core/v1:Secret":
+		// The API server gives every change a new resourceVersion; here it
+		// follows the content, so an unchanged Secret keeps its version.
+		data := args.Inputs["stringData"]
+		if data.IsSecret() {
+			data = data.SecretValue().Element
+		}
+		sum := sha256.Sum256([]byte(fmt.Sprint(data.Mappable())))
+		meta := outputs["metadata"].ObjectValue().Copy()
+		meta["resourceVersion"] = resource.NewStringProperty(fmt.Sprint(binary.BigEndian.Uint32(sum[:])))
+		outputs["metadata"] = resource.NewObjectProperty(meta)
 	case "kubernetes:helm.sh/v3:Release":
 		outputs["status"] = resource.NewObjectProperty(resource.PropertyMap{
 			"status": resource.NewStringProperty("deployed"),

@@ -386,7 +386,7 @@ func TestLogLevelReachesTheBackend(t *testing.T) {
 		vals := infra.ChartValues(cfg, infra.Images{
 			Backend:  infra.ImageRef{Repository: "b", Tag: "1", PullPolicy: "IfNotPresent"},
 			Frontend: infra.ImageRef{Repository: "f", Tag: "1", PullPolicy: "IfNotPresent"},
-		}, "sum")
+		}, "sum", "1")
 		cm, ok := renderChart(t, vals).find("ConfigMap", "todo-chatbot-backend")
 		require.True(t, ok)
 		assert.Contains(t, cm.YAML, "LOG_LEVEL: \""+level+"\"")
@@ -416,4 +416,21 @@ func TestReleaseChartIsALocalPath(t *testing.T) {
 			assert.Equal(t, want, m.one(t, typeRelease).Inputs["chart"].StringValue())
 		})
 	}
+}
+
+// Rotating a secret changes the Secret, and with it the Release's
+// existingSecretVersion, so the chart rolls the pods that read it; an
+// unchanged Secret leaves the Release alone.
+func TestSecretRotationRollsThePods(t *testing.T) {
+	versionOf := func(sc stackConfig) string {
+		m := runProgram(t, sc, "dev")
+		v := get(m.one(t, typeRelease).Inputs["values"].ObjectValue(), "existingSecretVersion")
+		require.True(t, v.IsString())
+		require.NotEmpty(t, v.StringValue())
+		return v.StringValue()
+	}
+	before := versionOf(devConfig(t))
+	assert.Equal(t, before, versionOf(devConfig(t)), "same secrets, same values: no upgrade")
+	rotated := devConfig(t).set("jwtSecret", "a-rotated-jwt-secret-value-0123456789abcdef", true)
+	assert.NotEqual(t, before, versionOf(rotated), "a rotated secret must reach the pods")
 }
