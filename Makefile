@@ -7,7 +7,6 @@ SHELL := /usr/bin/env bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := help
 
-STACK ?= dev
 # Tools built with `go install` live outside the clone so every checkout reuses them.
 TOOLS_CACHE ?= $(HOME)/.cache/todo-chatbot
 ACTIONLINT_VERSION := v1.7.12

@@ -143,18 +143,24 @@ func NewApp(ctx *pulumi.Context, name string, args *AppArgs, opts ...pulumi.Reso
 	app.FrontendImage = images.frontend.ApplyT(refOf).(pulumi.StringOutput)
 	app.AppURL = pulumi.String(appURL(cfg)).ToStringOutput()
 	app.AccessCommand = pulumi.String(accessCommand(cfg)).ToStringOutput()
-	if err := ctx.RegisterResourceOutputs(app, pulumi.Map{
-		"namespace":     app.Namespace,
-		"releaseName":   app.ReleaseName,
-		"releaseStatus": app.ReleaseStatus,
-		"backendImage":  app.BackendImage,
-		"frontendImage": app.FrontendImage,
-		"appUrl":        app.AppURL,
-		"accessCommand": app.AccessCommand,
-	}); err != nil {
+	if err := ctx.RegisterResourceOutputs(app, app.Outputs()); err != nil {
 		return nil, err
 	}
 	return app, nil
+}
+
+// Outputs are the component's outputs by name; the program exports the same
+// names as stack outputs.
+func (a *App) Outputs() pulumi.Map {
+	return pulumi.Map{
+		"namespace":     a.Namespace,
+		"releaseName":   a.ReleaseName,
+		"releaseStatus": a.ReleaseStatus,
+		"backendImage":  a.BackendImage,
+		"frontendImage": a.FrontendImage,
+		"appUrl":        a.AppURL,
+		"accessCommand": a.AccessCommand,
+	}
 }
 
 // localChartRef spells a chart directory so Helm takes it as a local path,

@@ -14,13 +14,9 @@ func Program(rootDir string) pulumi.RunFunc {
 		if err != nil {
 			return err
 		}
-		ctx.Export("namespace", app.Namespace)
-		ctx.Export("releaseName", app.ReleaseName)
-		ctx.Export("releaseStatus", app.ReleaseStatus)
-		ctx.Export("backendImage", app.BackendImage)
-		ctx.Export("frontendImage", app.FrontendImage)
-		ctx.Export("appUrl", app.AppURL)
-		ctx.Export("accessCommand", app.AccessCommand)
+		for name, out := range app.Outputs() {
+			ctx.Export(name, out)
+		}
 		return nil
 	}
 }

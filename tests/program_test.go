@@ -233,12 +233,8 @@ func outputsOf(t *testing.T, sc stackConfig, stack string) map[string]internals.
 		if err != nil {
 			return err
 		}
-		for name, out := range map[string]pulumi.Output{
-			"namespace": app.Namespace, "releaseName": app.ReleaseName, "releaseStatus": app.ReleaseStatus,
-			"backendImage": app.BackendImage, "frontendImage": app.FrontendImage,
-			"appUrl": app.AppURL, "accessCommand": app.AccessCommand,
-		} {
-			res, err := internals.UnsafeAwaitOutput(ctx.Context(), out)
+		for name, out := range app.Outputs() {
+			res, err := internals.UnsafeAwaitOutput(ctx.Context(), out.(pulumi.StringOutput))
 			if err != nil {
 				return err
 			}
@@ -252,6 +248,12 @@ func outputsOf(t *testing.T, sc stackConfig, stack string) map[string]internals.
 
 func TestOutputsTellHowToReachTheApp(t *testing.T) {
 	out := outputsOf(t, devConfig(t), "dev")
+	var names []string
+	for name := range out {
+		names = append(names, name)
+	}
+	assert.ElementsMatch(t, []string{"namespace", "releaseName", "releaseStatus", "backendImage",
+		"frontendImage", "appUrl", "accessCommand"}, names, "the stack outputs")
 	for name, res := range out {
 		assert.True(t, res.Known, name)
 		assert.False(t, res.Secret, "%s is a plain output", name)
