@@ -1,23 +1,28 @@
 #!/usr/bin/env bash
-# Builds the hermetic e2e toolchain (etcd, kube-apiserver, kube-controller-manager,
-# kube-scheduler, kwok, pulumi, pulumi-language-go, pulumi-resource-kubernetes) from Go modules
-# into a cache directory outside the clone, keyed by the pinned versions:
+# Builds the hermetic e2e toolchain from Go modules into a cache directory outside the clone,
+# keyed by the pinned versions. Two tiers share it:
+#   kwok (make e2e):      etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok,
+#                         pulumi, pulumi-language-go, pulumi-resource-kubernetes
+#   node (make e2e-node): the kwok tier's tools but kwok, plus kubelet, kube-proxy, crictl,
+#                         coredns, kube-router, buildkitd, buildctl and pause (ours, tools/pause)
+# The cache:
 #   ${TODO_TOOLS_DIR:-$HOME/.cache/todo-chatbot/tools-<key>}/bin
 # <key> is a short hash of tools/versions.env, tools/*/go.mod, tools/*/go.sum and this script.
 #
 # Usage:
-#   tools/build.sh                     build whatever is missing (prints each tool's build time)
+#   tools/build.sh [--tier kwok|node|all]  build whatever the tier misses (default kwok;
+#                                      prints each tool's build time)
 #   tools/build.sh --deadline EPOCH    stop at EPOCH (seconds since 1970): start no tool build
 #                                      with less than a minute left, and stop one still running
 #                                      at EPOCH; exits 3 with one line. What was compiled stays
 #                                      in the Go build cache, so the next run resumes from there.
 #   tools/build.sh --print-dir         print the bin dir and exit
-#   tools/build.sh --check             exit 0 if every tool is already built at this key, else 1
+#   tools/build.sh --check             exit 0 if every tool of the tier is built at this key, else 1
 #
 # Exit codes: 0 all tools present, 1 a build failed, 2 usage, 3 stopped by --deadline.
 # Each binary is written atomically (built to a temp file, then renamed), so an interrupted
 # build never leaves a half binary; a complete toolchain also has the marker file
-# <dir>/complete. Builds run under `nice -n 19` and keep the Go build cache warm.
+# <dir>/complete-<tier>. Builds run under `nice -n 19` and keep the Go build cache warm.
 set -euo pipefail
 
 TOOLS_SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -31,13 +36,21 @@ key() {
 TOOLS_DIR="${TODO_TOOLS_DIR:-$HOME/.cache/todo-chatbot/tools-$(key)}"
 BIN="$TOOLS_DIR/bin"
 
-ALL_TOOLS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok pulumi pulumi-language-go pulumi-resource-kubernetes)
+CONTROL_PLANE=(etcd kube-apiserver kube-controller-manager kube-scheduler)
+PULUMI_TOOLS=(pulumi pulumi-language-go pulumi-resource-kubernetes)
+KWOK_TOOLS=("${CONTROL_PLANE[@]}" kwok "${PULUMI_TOOLS[@]}")
+# The node's own binaries; containerd, runc and the CNI plugins are Debian's packages.
+NODE_ONLY=(kubelet kube-proxy pause crictl buildkitd buildctl coredns kube-router)
+NODE_TOOLS=("${CONTROL_PLANE[@]}" "${NODE_ONLY[@]}" "${PULUMI_TOOLS[@]}")
 
 
 deadline=""
 mode=build
+tier=kwok
 while [ $# -gt 0 ]; do
   case "$1" in
+    --tier) tier="${2:?--tier needs kwok, node or all}"; shift 2 ;;
+    --tier=*) tier="${1#--tier=}"; shift ;;
     --deadline) deadline="${2:?--deadline needs EPOCH_SECONDS}"; shift 2 ;;
     --deadline=*) deadline="${1#--deadline=}"; shift ;;
     --print-dir) echo "$BIN"; exit 0 ;;
@@ -46,6 +59,12 @@ while [ $# -gt 0 ]; do
     *) echo "tools/build.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
+case "$tier" in
+  kwok) ALL_TOOLS=("${KWOK_TOOLS[@]}") ;;
+  node) ALL_TOOLS=("${NODE_TOOLS[@]}") ;;
+  all) ALL_TOOLS=("${CONTROL_PLANE[@]}" "${NODE_ONLY[@]}" kwok "${PULUMI_TOOLS[@]}") ;;
+  *) echo "tools/build.sh: --tier must be kwok, node or all, not $tier" >&2; exit 2 ;;
+esac
 
 missing() {
   local t out=()
@@ -59,7 +78,7 @@ fi
 
 # Run at the lowest priority: other people compile on these cores.
 if [ "$(nice)" -lt 19 ] && [ -z "${TOOLS_BUILD_NICED:-}" ]; then
-  TOOLS_BUILD_NICED=1 exec nice -n 19 bash "$0" ${deadline:+--deadline "$deadline"}
+  TOOLS_BUILD_NICED=1 exec nice -n 19 bash "$0" --tier "$tier" ${deadline:+--deadline "$deadline"}
 fi
 
 mkdir -p "$BIN" "$TOOLS_DIR/src"
@@ -103,7 +122,16 @@ prepare_provider() {
   echo "$src"
 }
 
-# build_tool NAME MODULE_DIR PACKAGE LDFLAGS
+# install_one NAME MODULE_PACKAGE@VERSION LDFLAGS: a tool built from its own module's go.mod and
+# go.sum (checked against the checksum database), as `go install pkg@version` does.
+install_one() {
+  local name=$1 pkgver=$2 ldflags=$3 gobin
+  gobin=$(mktemp -d "$BIN/.$name.gobin.XXXXXX")
+  GOBIN=$gobin "${LIMIT[@]}" go install -trimpath -ldflags "-s -w $ldflags" "$pkgver" || { rm -rf "$gobin"; return 1; }
+  mv -f "$gobin/$(basename "${pkgver%@*}")" "$BIN/$name" && rm -rf "$gobin"
+}
+
+# build_one NAME MODULE_DIR PACKAGE LDFLAGS
 build_one() {
   local name=$1 dir=$2 pkg=$3 ldflags=$4 tmp modflag=()
   tmp="$BIN/.$name.tmp.$$"
@@ -117,7 +145,7 @@ build_tool() {
   local t=$1
   case "$t" in
     etcd) build_one etcd "$TOOLS_SRC/kube" go.etcd.io/etcd/server/v3 "" ;;
-    kube-apiserver|kube-controller-manager|kube-scheduler)
+    kube-apiserver|kube-controller-manager|kube-scheduler|kubelet|kube-proxy)
       build_one "$t" "$TOOLS_SRC/kube" "k8s.io/kubernetes/cmd/$t" "$(K8S_LDFLAGS)" ;;
     kwok)
       build_one kwok "$TOOLS_SRC/kube" sigs.k8s.io/kwok/cmd/kwok \
@@ -132,6 +160,14 @@ build_tool() {
       local src; src=$(prepare_provider) || return $?
       build_one pulumi-resource-kubernetes "$src" ./cmd/pulumi-resource-kubernetes \
         "-X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$K8S_PROVIDER_VERSION" ;;
+    crictl) install_one crictl "sigs.k8s.io/cri-tools/cmd/crictl@$CRICTL_VERSION" \
+        "-X sigs.k8s.io/cri-tools/pkg/version.Version=$CRICTL_VERSION" ;;
+    coredns) install_one coredns "github.com/coredns/coredns@$COREDNS_VERSION" "" ;;
+    kube-router) install_one kube-router "github.com/cloudnativelabs/kube-router/v2/cmd/kube-router@$KUBE_ROUTER_VERSION" \
+        "-X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=$KUBE_ROUTER_VERSION" ;;
+    buildkitd|buildctl) install_one "$t" "github.com/moby/buildkit/cmd/$t@$BUILDKIT_VERSION" \
+        "-X github.com/moby/buildkit/version.Version=$BUILDKIT_VERSION" ;;
+    pause) build_one pause "$TOOLS_SRC/pause" . "" ;;
     *) echo "unknown tool $t" >&2; return 1 ;;
   esac
 }
@@ -139,14 +175,19 @@ build_tool() {
 echo "tools: $BIN"
 todo=$(missing)
 if [ -z "$todo" ]; then
-  echo "tools: all ${#ALL_TOOLS[@]} tools already built at this key"
-  touch "$TOOLS_DIR/complete"
+  echo "tools: all ${#ALL_TOOLS[@]} tools of the $tier tier already built at this key"
+  touch "$TOOLS_DIR/complete-$tier"
   exit 0
 fi
 
 # Downloads are cheap, compiles are not: fetch every module first.
 t0=$(date +%s)
 for m in kube pulumi langhost; do (cd "$TOOLS_SRC/$m" && go mod download); done
+case " ${ALL_TOOLS[*]} " in
+  *" kubelet "*)
+    go mod download "sigs.k8s.io/cri-tools@$CRICTL_VERSION" "github.com/coredns/coredns@$COREDNS_VERSION" \
+      "github.com/cloudnativelabs/kube-router/v2@$KUBE_ROUTER_VERSION" "github.com/moby/buildkit@$BUILDKIT_VERSION" ;;
+esac
 echo "tools: modules downloaded in $(( $(date +%s) - t0 ))s"
 
 rc=0
@@ -181,7 +222,7 @@ for t in $todo; do
 done
 
 if [ -z "$(missing)" ]; then
-  touch "$TOOLS_DIR/complete"
+  touch "$TOOLS_DIR/complete-$tier"
   echo "tools: complete in $BIN"
 fi
 exit $rc
