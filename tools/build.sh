@@ -8,6 +8,8 @@
 # The cache:
 #   ${TODO_TOOLS_DIR:-$HOME/.cache/todo-chatbot/tools-<key>}/bin
 # <key> is a short hash of tools/versions.env, tools/*/go.mod, tools/*/go.sum and this script.
+# Tools whose module has no replace or exclude directive build from their own go.mod and go.sum
+# (install_one); the others from a module of ours under tools/ (kube, pulumi, langhost, buildkit).
 #
 # Usage:
 #   tools/build.sh [--tier kwok|node|all]  build whatever the tier misses (default kwok;
@@ -165,7 +167,7 @@ build_tool() {
     coredns) install_one coredns "github.com/coredns/coredns@$COREDNS_VERSION" "" ;;
     kube-router) install_one kube-router "github.com/cloudnativelabs/kube-router/v2/cmd/kube-router@$KUBE_ROUTER_VERSION" \
         "-X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=$KUBE_ROUTER_VERSION" ;;
-    buildkitd|buildctl) install_one "$t" "github.com/moby/buildkit/cmd/$t@$BUILDKIT_VERSION" \
+    buildkitd|buildctl) build_one "$t" "$TOOLS_SRC/buildkit" "github.com/moby/buildkit/cmd/$t" \
         "-X github.com/moby/buildkit/version.Version=$BUILDKIT_VERSION" ;;
     pause) build_one pause "$TOOLS_SRC/pause" . "" ;;
     *) echo "unknown tool $t" >&2; return 1 ;;
@@ -182,11 +184,11 @@ fi
 
 # Downloads are cheap, compiles are not: fetch every module first.
 t0=$(date +%s)
-for m in kube pulumi langhost; do (cd "$TOOLS_SRC/$m" && go mod download); done
+for m in kube pulumi langhost buildkit; do (cd "$TOOLS_SRC/$m" && go mod download); done
 case " ${ALL_TOOLS[*]} " in
   *" kubelet "*)
     go mod download "sigs.k8s.io/cri-tools@$CRICTL_VERSION" "github.com/coredns/coredns@$COREDNS_VERSION" \
-      "github.com/cloudnativelabs/kube-router/v2@$KUBE_ROUTER_VERSION" "github.com/moby/buildkit@$BUILDKIT_VERSION" ;;
+      "github.com/cloudnativelabs/kube-router/v2@$KUBE_ROUTER_VERSION" ;;
 esac
 echo "tools: modules downloaded in $(( $(date +%s) - t0 ))s"
 
