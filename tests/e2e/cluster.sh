@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # A local Kubernetes control plane for the end-to-end tests, built from Go modules (tools/build.sh):
-# etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok (2 fake nodes whose pods
-# go Running/Ready without a container runtime), all on 127.0.0.1 with free ports and a temp data
-# dir. Nothing runs in the pods: kwok fakes their status.
+# etcd, kube-apiserver, kube-controller-manager and kube-scheduler with free ports and a temp data
+# dir, and nodes of one of two tiers (TODO_E2E_TIER):
+#   kwok (default)  2 fake nodes whose pods go Running/Ready without a container runtime; all on
+#                   127.0.0.1. Nothing runs in the pods: kwok fakes their status.
+#   node            one real node on this machine (node/node.sh): containerd + runc + CNI bridge,
+#                   kubelet, kube-proxy, kube-router for NetworkPolicies, CoreDNS; images from
+#                   node/images.sh. Needs root; one per machine.
 #
 #   tests/e2e/cluster.sh start   start and wait until ready (bounded), print the env to use
 #   tests/e2e/cluster.sh env     print `export KUBECONFIG=...` etc. for a running cluster
@@ -12,18 +16,22 @@
 #   TODO_E2E_DIR      data dir (default /tmp/todo-e2e-$UID); one cluster per dir
 #   TODO_TOOLS_BIN    dir with the built tools (default: tools/build.sh --print-dir)
 #   TODO_E2E_READY_TIMEOUT  seconds to wait for readiness (default 120)
+#   TODO_E2E_TIER     kwok (default) or node
 #
-# The Service CIDR is inside 127.0.0.0/8 (the API server dials Service IPs, and no traffic may
-# leave loopback); pod IPs come from 198.18.0.0/16 and are never dialled (see POD_CIDR).
-# `start` tears everything down if it fails.
+# kwok tier: the Service CIDR is inside 127.0.0.0/8 (the API server dials Service IPs, and no
+# traffic may leave loopback); pod IPs come from 198.18.0.0/16 and are never dialled (see
+# POD_CIDR). node tier: pods and Services are really dialled, so both live in 198.18.0.0/15
+# (node/node.sh). `start` tears everything down if it fails.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
 DIR="${TODO_E2E_DIR:-${TMPDIR:-/tmp}/todo-e2e-$UID}"
 CONTEXT=todo-e2e
+TIER="${TODO_E2E_TIER:-$(cat "$DIR/tier" 2>/dev/null || echo kwok)}"
 SERVICE_CIDR=127.96.0.0/16
 SERVICE_IP=127.96.0.1     # first address of SERVICE_CIDR: the `kubernetes` Service
+API_ADDR=127.0.0.1
 # Pod IPs cannot be loopback (EndpointSlice validation rejects 127.0.0.0/8) and must not be a
 # private range: use the RFC 2544 benchmarking range, which is never routed. Nothing dials a pod IP
 # here (no kubelet, kube-proxy, probes or webhooks): they are only data in pod and
@@ -32,6 +40,19 @@ POD_CIDR=198.18.0.0/16
 NODES=(kwok-node-0 kwok-node-1)
 READY_TIMEOUT="${TODO_E2E_READY_TIMEOUT:-120}"
 PROCS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
+case "$TIER" in
+  kwok) ;;
+  node)
+    SERVICE_CIDR=198.19.0.0/16
+    SERVICE_IP=198.19.0.1
+    POD_CIDR=198.18.0.0/16
+    NODES=()
+    PROCS=(etcd kube-apiserver kube-controller-manager kube-scheduler containerd kubelet kube-proxy kube-router)
+    # shellcheck source=node/node.sh
+    . "$HERE/node/node.sh"
+    API_ADDR=$NODE_IP ;;
+  *) echo "cluster.sh: TODO_E2E_TIER must be kwok or node, not $TIER" >&2; exit 2 ;;
+esac
 
 log() { echo "cluster: $*" >&2; }
 
@@ -69,6 +90,7 @@ rss_mib() {
 stop() {
   local p pid
   [ -d "$DIR" ] || return 0
+  if [ "$TIER" = node ]; then BIN=$(bin_dir); node_stop; fi
   for p in kwok kube-scheduler kube-controller-manager kube-apiserver etcd; do
     [ -f "$DIR/$p.pid" ] || continue
     pid=$(cat "$DIR/$p.pid")
@@ -116,7 +138,7 @@ pki() {
     openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 2 \
       -subj "/CN=todo-e2e-ca" 2>/dev/null
     cat > server.ext <<EOF
-subjectAltName=IP:127.0.0.1,IP:$SERVICE_IP,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local
+subjectAltName=IP:127.0.0.1,IP:$API_ADDR,IP:$SERVICE_IP,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local
 extendedKeyUsage=serverAuth
 EOF
     openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj "/CN=kube-apiserver" 2>/dev/null
@@ -135,7 +157,7 @@ EOF
 
 write_kubeconfig() {
   local f=$DIR/kubeconfig
-  kubectl config --kubeconfig "$f" set-cluster "$CONTEXT" --server "https://127.0.0.1:$API_PORT" \
+  kubectl config --kubeconfig "$f" set-cluster "$CONTEXT" --server "https://$API_ADDR:$API_PORT" \
     --certificate-authority "$DIR/pki/ca.crt" --embed-certs >/dev/null
   kubectl config --kubeconfig "$f" set-credentials "$CONTEXT-admin" \
     --client-certificate "$DIR/pki/admin.crt" --client-key "$DIR/pki/admin.key" --embed-certs >/dev/null
@@ -207,16 +229,19 @@ start() {
   done
   command -v kubectl >/dev/null || { log "kubectl not found"; return 1; }
   command -v openssl >/dev/null || { log "openssl not found"; return 1; }
+  [ "$TIER" = node ] && { node_preflight || return 1; }
 
   t0=$(date +%s.%N)
   DEADLINE=$(( $(date +%s) + READY_TIMEOUT ))
   rm -rf "$DIR"; mkdir -p "$DIR/logs" "$DIR/etcd"
+  echo "$TIER" > "$DIR/tier"
   trap on_start_exit EXIT
+  if [ "$TIER" = node ]; then node_claim && node_network_up || return 1; fi
   etcd_port=$(free_port); peer_port=$(free_port); API_PORT=$(free_port); KWOK_PORT=$(free_port)
   echo "$API_PORT" > "$DIR/api.port"
   pki
   write_kubeconfig
-  kwok_config
+  if [ "$TIER" = node ]; then node_pki; else kwok_config; fi
 
   launch etcd --name node0 --data-dir "$DIR/etcd" \
     --listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
@@ -225,9 +250,14 @@ start() {
     --unsafe-no-fsync --quota-backend-bytes=$(( 1024 * 1024 * 1024 )) --auto-compaction-retention=1 \
     --log-level=warn
 
+  # The node tier's API server calls its kubelet (logs, exec, port-forward) and checks its cert.
+  KUBELET_CLIENT=()
+  [ "$TIER" = node ] && KUBELET_CLIENT=(--kubelet-client-certificate "$DIR/pki/admin.crt"
+    --kubelet-client-key "$DIR/pki/admin.key" --kubelet-certificate-authority "$DIR/pki/ca.crt"
+    --kubelet-preferred-address-types InternalIP)
   launch kube-apiserver \
     --etcd-servers "http://127.0.0.1:$etcd_port" \
-    --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$API_PORT" \
+    --bind-address "$API_ADDR" --advertise-address "$API_ADDR" --secure-port "$API_PORT" \
     --tls-cert-file "$DIR/pki/server.crt" --tls-private-key-file "$DIR/pki/server.key" \
     --client-ca-file "$DIR/pki/ca.crt" \
     --service-account-key-file "$DIR/pki/sa.pub" --service-account-signing-key-file "$DIR/pki/sa.key" \
@@ -235,6 +265,7 @@ start() {
     --service-cluster-ip-range "$SERVICE_CIDR" \
     --authorization-mode Node,RBAC \
     --enable-priority-and-fairness=false --profiling=false \
+    "${KUBELET_CLIENT[@]}" \
     --v=1
 
   wait_for "kube-apiserver /readyz" kc get --raw /readyz
@@ -244,12 +275,19 @@ start() {
     --leader-elect=false --secure-port=0 \
     --service-account-private-key-file "$DIR/pki/sa.key" --root-ca-file "$DIR/pki/ca.crt" \
     --service-cluster-ip-range "$SERVICE_CIDR" \
+    --allocate-node-cidrs --cluster-cidr "$POD_CIDR" --node-cidr-mask-size 24 \
     --kube-api-qps 200 --kube-api-burst 400 --profiling=false --v=1
 
   launch kube-scheduler \
     --kubeconfig "$DIR/kubeconfig" \
     --leader-elect=false --secure-port=0 \
     --kube-api-qps 200 --kube-api-burst 400 --profiling=false --v=1
+
+  if [ "$TIER" = node ]; then
+    node_start
+    finish_start
+    return
+  fi
 
   launch kwok \
     --kubeconfig "$DIR/kubeconfig" --config "$DIR/kwok.yaml" \
@@ -268,7 +306,10 @@ start() {
   kc -n default run e2e-probe --image=registry.invalid/pause:none --restart=Never >/dev/null
   wait_for "a probe pod to be scheduled and Ready" probe_pod_ready
   kc -n default delete pod e2e-probe --wait=false >/dev/null
+  finish_start
+}
 
+finish_start() {
   trap - EXIT
   log "ready in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b-a}')s; RSS $(rss_mib) MiB; dir $DIR; context $CONTEXT"
   print_env
