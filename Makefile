@@ -14,7 +14,7 @@ ACTIONLINT := $(TOOLS_CACHE)/actionlint-$(ACTIONLINT_VERSION)/actionlint
 export KUBE_SCORE_DIR ?= $(TOOLS_CACHE)/kube-score
 
 .PHONY: help up down preview build test test-program test-chart test-backend test-frontend \
-        test-frontend-e2e lint bench-backend ask e2e tools clean
+        test-frontend-e2e lint bench-backend ask e2e e2e-node tools tools-node clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -64,8 +64,14 @@ ask: ## ask kubectl-ai about the deployed stack: make ask Q="why is the backend 
 e2e: ## real pulumi preview/up/destroy on a local control plane built from Go modules
 	tests/e2e/run.sh
 
+e2e-node: ## real pods: our images on a real kubelet (containerd), probes, DNS, NetworkPolicies (root)
+	tests/e2e/node/run.sh
+
 tools: ## build the end-to-end toolchain into its cache (long when cold)
 	tools/build.sh
+
+tools-node: ## build the node tier's toolchain too (kubelet, kube-proxy, CoreDNS, kube-router, BuildKit)
+	tools/build.sh --tier all
 
 $(ACTIONLINT):
 	GOBIN=$(dir $@) go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
