@@ -221,13 +221,7 @@ type askRun struct {
 }
 
 func (r askRun) of(tool string) []askCall {
-	var out []askCall
-	for _, c := range r.calls {
-		if c.Tool == tool {
-			out = append(out, c)
-		}
-	}
-	return out
+	return filtered(r.calls, func(c askCall) bool { return c.Tool == tool })
 }
 
 // askRunScript runs scripts/ask.sh with the stand-ins named in tools on PATH.

@@ -117,10 +117,15 @@ type chartRendered struct {
 }
 
 func (r chartRendered) byKind(kind string) []chartManifest {
-	var out []chartManifest
-	for _, m := range r.Manifests {
-		if m.Kind == kind {
-			out = append(out, m)
+	return filtered(r.Manifests, func(m chartManifest) bool { return m.Kind == kind })
+}
+
+// filtered is the elements of xs that keep accepts, in order.
+func filtered[T any](xs []T, keep func(T) bool) []T {
+	var out []T
+	for _, x := range xs {
+		if keep(x) {
+			out = append(out, x)
 		}
 	}
 	return out
