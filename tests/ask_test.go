@@ -21,11 +21,11 @@ import (
 
 // Stand-in state is passed through the environment.
 const (
-	askEnvDir      = "ASK_STANDIN_DIR"      // where calls.jsonl and copies go
-	askEnvOutputs  = "ASK_FAKE_OUTPUTS"     // JSON: stack output name -> value ("" = stack missing)
-	askEnvConfig   = "ASK_FAKE_CONFIG"      // JSON: pulumi config key -> value
-	askEnvSAs      = "ASK_FAKE_SAS"         // comma list of ServiceAccounts that exist
-	askEnvCluster  = "ASK_FAKE_CLUSTER"     // JSON: cluster field -> value, of the user's kube context
+	askEnvDir      = "ASK_STANDIN_DIR"  // where calls.jsonl and copies go
+	askEnvOutputs  = "ASK_FAKE_OUTPUTS" // JSON: stack output name -> value ("" = stack missing)
+	askEnvConfig   = "ASK_FAKE_CONFIG"  // JSON: pulumi config key -> value
+	askEnvSAs      = "ASK_FAKE_SAS"     // comma list of ServiceAccounts that exist
+	askEnvCluster  = "ASK_FAKE_CLUSTER" // JSON: cluster field -> value, of the user's kube context
 	askUserCert    = "USER-CLIENT-CERT-SENTINEL"
 	askUserToken   = "USER-TOKEN-SENTINEL"
 	askMintedToken = "eyJhbGciOiJSUzI1NiJ9.MINTED-OPS-TOKEN.sig"

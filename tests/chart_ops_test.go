@@ -20,6 +20,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/todo-chatbot/todo-chatbot/tests/runbook"
 )
 
 // kagentAgent mirrors kagent's kagent.dev/v1alpha2 Agent (go/api/v1alpha2/agent_types.go in
@@ -605,35 +607,25 @@ func kubectlRequests(t *testing.T, line string) []rbacRequest {
 // chartRunbookCommands are the kubectl lines of the "## Runbook" section of docs/operations.md.
 func chartRunbookCommands(t *testing.T) []string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(chartRepoRoot(t), "docs", "operations.md"))
+	cmds, err := runbook.Commands(chartOperationsDoc(t))
 	if err != nil {
-		t.Fatal(err)
-	}
-	_, section, ok := strings.Cut(string(b), "\n## Runbook\n")
-	if !ok {
-		t.Fatal("docs/operations.md has no ## Runbook section")
-	}
-	if i := strings.Index(section, "\n## "); i >= 0 {
-		section = section[:i]
-	}
-	var cmds []string
-	inCode := false
-	for _, line := range strings.Split(section, "\n") {
-		switch {
-		case strings.HasPrefix(line, "```"):
-			inCode = !inCode
-		case inCode && strings.HasPrefix(line, "kubectl "):
-			cmds = append(cmds, line)
-		}
+		t.Fatalf("docs/operations.md: %v", err)
 	}
 	return cmds
 }
 
+func chartOperationsDoc(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(chartRepoRoot(t), "docs", "operations.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
 func TestChartOpsRunbookCommandsAreAllowed(t *testing.T) {
-	b, _ := os.ReadFile(filepath.Join(chartRepoRoot(t), "docs", "operations.md"))
-	questions := strings.Count(string(b), "\n### ") - 2 // the two subsections of AI-assisted operations
-	if questions < 8 || questions > 10 {
-		t.Errorf("the runbook has %d questions, want 8 to 10", questions)
+	if questions := runbook.Questions(chartOperationsDoc(t)); questions < 8 || questions > 10 {
+		t.Errorf("the runbook has %d questions, want 8 to 10", runbook.Questions(chartOperationsDoc(t)))
 	}
 	cmds := chartRunbookCommands(t)
 	if len(cmds) < 20 {
