@@ -58,7 +58,7 @@ test-frontend-e2e: ## the built app behind nginx, the real backend and PostgreSQ
 bench-backend: ## API throughput and latency against PostgreSQL's own (pgbench) on loopback
 	bench/backend.sh
 
-ask: ## ask kubectl-ai about the deployed stack: make ask Q="why is the backend not ready?"
+ask: ## ask kubectl-ai, as the read-only ops identity: make ask Q="why is the backend not ready?"
 	@scripts/ask.sh "$(Q)"
 
 e2e: ## real pulumi preview/up/destroy on a local control plane built from Go modules

@@ -34,6 +34,9 @@ type App struct {
 	FrontendImage pulumi.StringOutput `pulumi:"frontendImage"`
 	AppURL        pulumi.StringOutput `pulumi:"appUrl"`
 	AccessCommand pulumi.StringOutput `pulumi:"accessCommand"`
+	// OpsServiceAccount is the chart's read-only identity; `make ask` runs
+	// kubectl-ai with a short-lived token for it.
+	OpsServiceAccount pulumi.StringOutput `pulumi:"opsServiceAccount"`
 }
 
 // Pod Security Standards labels: the namespace admits only pods that meet
@@ -143,6 +146,8 @@ func NewApp(ctx *pulumi.Context, name string, args *AppArgs, opts ...pulumi.Reso
 	app.FrontendImage = images.frontend.ApplyT(refOf).(pulumi.StringOutput)
 	app.AppURL = pulumi.String(appURL(cfg)).ToStringOutput()
 	app.AccessCommand = pulumi.String(accessCommand(cfg)).ToStringOutput()
+	// Known once the release is up: ask.sh must not find a name before its ServiceAccount exists.
+	app.OpsServiceAccount = release.Name.Elem().ApplyT(func(string) string { return OpsServiceAccountName(cfg) }).(pulumi.StringOutput)
 	if err := ctx.RegisterResourceOutputs(app, app.Outputs()); err != nil {
 		return nil, err
 	}
@@ -153,13 +158,14 @@ func NewApp(ctx *pulumi.Context, name string, args *AppArgs, opts ...pulumi.Reso
 // names as stack outputs.
 func (a *App) Outputs() pulumi.Map {
 	return pulumi.Map{
-		"namespace":     a.Namespace,
-		"releaseName":   a.ReleaseName,
-		"releaseStatus": a.ReleaseStatus,
-		"backendImage":  a.BackendImage,
-		"frontendImage": a.FrontendImage,
-		"appUrl":        a.AppURL,
-		"accessCommand": a.AccessCommand,
+		"namespace":         a.Namespace,
+		"releaseName":       a.ReleaseName,
+		"releaseStatus":     a.ReleaseStatus,
+		"backendImage":      a.BackendImage,
+		"frontendImage":     a.FrontendImage,
+		"appUrl":            a.AppURL,
+		"accessCommand":     a.AccessCommand,
+		"opsServiceAccount": a.OpsServiceAccount,
 	}
 }
 

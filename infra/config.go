@@ -78,6 +78,9 @@ type Config struct {
 	HelmTimeoutSeconds  int
 	NetworkPolicy       bool
 	PodDisruptionBudget bool
+
+	KAgent          bool   // render the chart's kagent Agent (needs kagent installed in the cluster)
+	KAgentNamespace string // where kagent runs: the Agent, its ModelConfig and the tool server
 }
 
 // Push reports whether images are pushed to a registry (and deployed by digest).
@@ -162,6 +165,8 @@ var keys = []key{
 	{name: "helmTimeoutSeconds", def: "300", num: func(c *Config) *int { return &c.HelmTimeoutSeconds }},
 	{name: "networkPolicy", def: "true", flag: func(c *Config) *bool { return &c.NetworkPolicy }},
 	{name: "podDisruptionBudget", def: "false", flag: func(c *Config) *bool { return &c.PodDisruptionBudget }},
+	{name: "kagent", def: "false", flag: func(c *Config) *bool { return &c.KAgent }},
+	{name: "kagentNamespace", def: "kagent", str: func(c *Config) *string { return &c.KAgentNamespace }},
 }
 
 // rawValue is one config value as the source gave it.
@@ -377,6 +382,9 @@ func (c *Config) validate() []string {
 
 	if !oneOf(c.LogLevel, logLevels) {
 		add("logLevel: %q is not allowed (allowed: %s)", c.LogLevel, strings.Join(logLevels, ", "))
+	}
+	if c.KAgent && (!dns1123Label.MatchString(c.KAgentNamespace) || len(c.KAgentNamespace) > 63) {
+		add("kagentNamespace: %q is not a valid namespace name (the namespace kagent is installed in)", c.KAgentNamespace)
 	}
 	if c.HelmTimeoutSeconds < 60 || c.HelmTimeoutSeconds > 3600 {
 		add("helmTimeoutSeconds: %d is out of range (allowed: 60 to 3600)", c.HelmTimeoutSeconds)

@@ -26,6 +26,15 @@ type Images struct {
 // references (docs/contracts.md lists its keys).
 func SecretName(c *Config) string { return c.ReleaseName + "-app-secrets" }
 
+// OpsServiceAccountName is the chart's read-only ops identity
+// ("<fullname>-ops"), the one scripts/ask.sh mints tokens for.
+func OpsServiceAccountName(c *Config) string { return fullname(c.ReleaseName) + "-ops" }
+
+// KAgentToolServerServiceAccount is the ServiceAccount of kagent's tool
+// server (its kagent-tools chart's default); the ops Role is bound to it so
+// the Agent's tools can read this namespace whatever kagent's own RBAC is.
+const KAgentToolServerServiceAccount = "kagent-tools"
+
 // Keys of the Kubernetes Secret; the chart reads the same names.
 const (
 	SecretKeyJWT              = "jwt-secret"
@@ -106,6 +115,28 @@ func ChartValues(c *Config, images Images, chartChecksum, secretVersion string) 
 			"model":    c.LLMModel,
 		},
 		"networkPolicy":       map[string]any{"enabled": c.NetworkPolicy},
+		"ops":                 opsValues(c),
 		"podDisruptionBudget": map[string]any{"enabled": c.PodDisruptionBudget},
 	}
+}
+
+// opsValues switch on the read-only ops identity (always: `make ask` needs
+// it) and, with kagent on, the Agent and the tool server's binding.
+func opsValues(c *Config) map[string]any {
+	ops := map[string]any{
+		"enabled":       true,
+		"extraSubjects": []any{},
+		"kagent":        map[string]any{"enabled": c.KAgent},
+	}
+	if c.KAgent {
+		ops["extraSubjects"] = []any{map[string]any{
+			"kind": "ServiceAccount", "name": KAgentToolServerServiceAccount, "namespace": c.KAgentNamespace,
+		}}
+		ops["kagent"] = map[string]any{
+			"enabled":    true,
+			"namespace":  c.KAgentNamespace,
+			"toolServer": map[string]any{"namespace": c.KAgentNamespace},
+		}
+	}
+	return ops
 }

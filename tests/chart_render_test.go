@@ -24,6 +24,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 )
@@ -79,6 +80,12 @@ func renderChartFiles(t testing.TB, vals map[string]any) (map[string]string, err
 
 func renderChartFilesAs(t testing.TB, release string, vals map[string]any) (map[string]string, error) {
 	t.Helper()
+	return renderChartFilesWith(t, release, vals, chartCapabilities(t))
+}
+
+// renderChartFilesWith renders against the given cluster capabilities (API versions served).
+func renderChartFilesWith(t testing.TB, release string, vals map[string]any, caps *chartutil.Capabilities) (map[string]string, error) {
+	t.Helper()
 	c := loadTodoChart(t)
 	if !chartutil.IsCompatibleRange(c.Metadata.KubeVersion, chartKubeVersion) {
 		t.Fatalf("chart kubeVersion %q excludes %s", c.Metadata.KubeVersion, chartKubeVersion)
@@ -87,7 +94,7 @@ func renderChartFilesAs(t testing.TB, release string, vals map[string]any) (map[
 	vals = chartDeepCopy(t, vals)
 	rv, err := chartutil.ToRenderValues(c, vals, chartutil.ReleaseOptions{
 		Name: release, Namespace: chartNamespace, Revision: 1, IsInstall: true,
-	}, chartCapabilities(t))
+	}, caps)
 	if err != nil {
 		return nil, err
 	}
@@ -110,10 +117,15 @@ type chartRendered struct {
 }
 
 func (r chartRendered) byKind(kind string) []chartManifest {
-	var out []chartManifest
-	for _, m := range r.Manifests {
-		if m.Kind == kind {
-			out = append(out, m)
+	return filtered(r.Manifests, func(m chartManifest) bool { return m.Kind == kind })
+}
+
+// filtered is the elements of xs that keep accepts, in order.
+func filtered[T any](xs []T, keep func(T) bool) []T {
+	var out []T
+	for _, x := range xs {
+		if keep(x) {
+			out = append(out, x)
 		}
 	}
 	return out
@@ -145,7 +157,12 @@ func renderChart(t testing.TB, vals map[string]any) chartRendered {
 
 func renderChartAs(t testing.TB, release string, vals map[string]any) chartRendered {
 	t.Helper()
-	files, err := renderChartFilesAs(t, release, vals)
+	return renderChartWith(t, release, vals, chartCapabilities(t))
+}
+
+func renderChartWith(t testing.TB, release string, vals map[string]any, caps *chartutil.Capabilities) chartRendered {
+	t.Helper()
+	files, err := renderChartFilesWith(t, release, vals, caps)
 	if err != nil {
 		t.Fatalf("render: %v", err)
 	}
@@ -213,6 +230,9 @@ var chartKinds = map[string]struct {
 	"NetworkPolicy":           {"networking.k8s.io/v1", func() any { return &networkingv1.NetworkPolicy{} }},
 	"PodDisruptionBudget":     {"policy/v1", func() any { return &policyv1.PodDisruptionBudget{} }},
 	"HorizontalPodAutoscaler": {"autoscaling/v2", func() any { return &autoscalingv2.HorizontalPodAutoscaler{} }},
+	"Role":                    {"rbac.authorization.k8s.io/v1", func() any { return &rbacv1.Role{} }},
+	"RoleBinding":             {"rbac.authorization.k8s.io/v1", func() any { return &rbacv1.RoleBinding{} }},
+	"Agent":                   {"kagent.dev/v1alpha2", func() any { return &kagentAgent{} }},
 }
 
 // chartDecodeStrict converts one YAML document to JSON (duplicate keys fail) and decodes it into

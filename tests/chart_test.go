@@ -94,6 +94,9 @@ networkPolicy:
     - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: monitoring}}
 podDisruptionBudget: {enabled: true}
 imagePullSecrets: [{name: regcred}]
+ops:
+  extraSubjects: [{kind: ServiceAccount, name: kagent-tools, namespace: kagent}]
+  kagent: {enabled: true, force: true}
 `))},
 	}
 }
@@ -132,8 +135,12 @@ func TestChartRendersStrictTypedObjects(t *testing.T) {
 				}
 				seen[key] = true
 				meta := m.Obj.(metav1.ObjectMetaAccessor).GetObjectMeta()
-				if meta.GetNamespace() != chartNamespace {
-					t.Errorf("%s: namespace %q, want %q", key, meta.GetNamespace(), chartNamespace)
+				wantNS := chartNamespace
+				if m.Kind == "Agent" {
+					wantNS = "kagent" // ops.kagent.namespace: kagent reads the ModelConfig from there
+				}
+				if meta.GetNamespace() != wantNS {
+					t.Errorf("%s: namespace %q, want %q", key, meta.GetNamespace(), wantNS)
 				}
 				chartAssertStandardLabels(t, key, meta.GetLabels())
 				// Names and labels the API server would reject.
@@ -150,7 +157,7 @@ func TestChartRendersStrictTypedObjects(t *testing.T) {
 					}
 				}
 			}
-			for _, kind := range []string{"Deployment", "Service", "ConfigMap", "ServiceAccount", "NetworkPolicy", "Pod"} {
+			for _, kind := range []string{"Deployment", "Service", "ConfigMap", "ServiceAccount", "NetworkPolicy", "Pod", "Role", "RoleBinding"} {
 				if len(r.byKind(kind)) == 0 {
 					t.Errorf("no %s rendered", kind)
 				}
@@ -1272,6 +1279,13 @@ func TestChartSchemaRejectsBadValues(t *testing.T) {
 		{"short JWT secret", `secrets: {jwtSecret: short}`, []string{"/secrets/jwtSecret", "minLength"}},
 		{"bad log level", `backend: {logLevel: loud}`, []string{"/backend/logLevel", "must be one of"}},
 		{"bad secret name", `existingSecret: "Bad Name"`, []string{"/existingSecret", "Bad Name"}},
+		{"ops switch as a string", `ops: {enabled: "yes"}`, []string{"/ops/enabled", "boolean"}},
+		{"ops rules from values", `ops: {rules: [{apiGroups: [""], resources: [secrets], verbs: [get]}]}`, []string{"/ops", "rules"}},
+		{"kagent write tool", `ops: {kagent: {toolNames: [k8s_get_resources, k8s_delete_resource]}}`, []string{"/ops/kagent/toolNames/1", "must be one of"}},
+		{"kagent no tools", `ops: {kagent: {toolNames: []}}`, []string{"/ops/kagent/toolNames", "minItems"}},
+		{"kagent empty model config", `ops: {kagent: {modelConfig: ""}}`, []string{"/ops/kagent/modelConfig"}},
+		{"extra subject of unknown kind", `ops: {extraSubjects: [{kind: Robot, name: r2}]}`, []string{"/ops/extraSubjects/0/kind"}},
+		{"service account subject without namespace", `ops: {extraSubjects: [{kind: ServiceAccount, name: kagent-tools}]}`, []string{"/ops/extraSubjects/0", "namespace"}},
 	}
 	if len(cases) < 10 {
 		t.Fatal("at least ten bad-value cases")

@@ -58,6 +58,7 @@ func TestEveryValidationErrorNamesKeyAndAllowedValues(t *testing.T) {
 		{name: "images given while building", changes: plain("backendImage", "acme/backend:1"), want: `backendImage/frontendImage: only used when imageBuild is false`},
 		{name: "registry", changes: plain("imageRegistry", "https://ghcr.io"), want: `imageRegistry: "https://ghcr.io" is not a registry host`},
 		{name: "registry password without user", changes: plain("imageRegistry", "ghcr.io/acme"), secrets: map[string]string{"registryPassword": "p"}, want: `registryUsername: required with registryPassword`},
+		{name: "kagent namespace", changes: plain("kagent", "true", "kagentNamespace", "Kagent NS"), want: `kagentNamespace: "Kagent NS" is not a valid namespace name`},
 		{name: "unknown key", changes: plain("replicas", "3"), want: `replicas: unknown key`},
 	}
 	for _, tc := range cases {

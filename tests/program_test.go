@@ -253,7 +253,7 @@ func TestOutputsTellHowToReachTheApp(t *testing.T) {
 		names = append(names, name)
 	}
 	assert.ElementsMatch(t, []string{"namespace", "releaseName", "releaseStatus", "backendImage",
-		"frontendImage", "appUrl", "accessCommand"}, names, "the stack outputs")
+		"frontendImage", "appUrl", "accessCommand", "opsServiceAccount"}, names, "the stack outputs")
 	for name, res := range out {
 		assert.True(t, res.Known, name)
 		assert.False(t, res.Secret, "%s is a plain output", name)
@@ -265,6 +265,7 @@ func TestOutputsTellHowToReachTheApp(t *testing.T) {
 	assert.Equal(t, "todo-chatbot", out["releaseName"].Value)
 	assert.Equal(t, "deployed", out["releaseStatus"].Value)
 	assert.Equal(t, "http://todo.local", out["appUrl"].Value)
+	assert.Equal(t, "todo-chatbot-ops", out["opsServiceAccount"].Value, "what make ask mints a token for")
 	assert.Regexp(t, `^todo-chatbot-backend:[0-9a-f]{20}$`, out["backendImage"].Value)
 	assert.Regexp(t, `^todo-chatbot-frontend:[0-9a-f]{20}$`, out["frontendImage"].Value)
 	assert.Equal(t, "minikube tunnel  # then map todo.local to 127.0.0.1 in /etc/hosts; or: "+
@@ -435,4 +436,54 @@ func TestSecretRotationRollsThePods(t *testing.T) {
 	assert.Equal(t, before, versionOf(devConfig(t)), "same secrets, same values: no upgrade")
 	rotated := devConfig(t).set("jwtSecret", "a-rotated-jwt-secret-value-0123456789abcdef", true)
 	assert.NotEqual(t, before, versionOf(rotated), "a rotated secret must reach the pods")
+}
+
+// scripts/ask.sh mints its token for the opsServiceAccount output: the chart must create exactly
+// that ServiceAccount, for any release name.
+func TestOpsServiceAccountOutputNamesTheChartsServiceAccount(t *testing.T) {
+	for _, release := range []string{"todo-chatbot", "staging", strings.Repeat("a", 40)} {
+		out := outputsOf(t, devConfig(t).set("releaseName", release, false), "dev")
+		sa, _ := out["opsServiceAccount"].Value.(string)
+		rendered := renderChartAs(t, release, chartProgramValues(t, "dev"))
+		_, ok := rendered.find("ServiceAccount", sa)
+		assert.True(t, ok, "the chart renders ServiceAccount %s for release %s", sa, release)
+		_, ok = rendered.find("RoleBinding", sa)
+		assert.True(t, ok, "and binds it (RoleBinding %s)", sa)
+	}
+}
+
+// The kagent switch: off by default (the identity still on, for make ask); on, the chart's Agent
+// is enabled in kagent's namespace and kagent's tool server is bound to the read-only Role.
+func TestKagentSwitch(t *testing.T) {
+	values := m1Values(t, devConfig(t))
+	assert.True(t, get(values, "ops", "enabled").BoolValue(), "the ops identity is always on")
+	assert.False(t, get(values, "ops", "kagent", "enabled").BoolValue())
+	assert.Empty(t, get(values, "ops", "extraSubjects").ArrayValue())
+
+	values = m1Values(t, devConfig(t).set("kagent", "true", false).set("kagentNamespace", "ai-ops", false))
+	assert.True(t, get(values, "ops", "kagent", "enabled").BoolValue())
+	assert.Equal(t, "ai-ops", get(values, "ops", "kagent", "namespace").StringValue())
+	assert.Equal(t, "ai-ops", get(values, "ops", "kagent", "toolServer", "namespace").StringValue())
+	assert.True(t, get(values, "ops", "kagent", "force").IsNull(),
+		"the program never forces the Agent: the release renders it when the cluster serves kagent's API")
+	subjects := get(values, "ops", "extraSubjects").ArrayValue()
+	require.Len(t, subjects, 1)
+	s := subjects[0].ObjectValue()
+	assert.Equal(t, "ServiceAccount", s["kind"].StringValue())
+	assert.Equal(t, infra.KAgentToolServerServiceAccount, s["name"].StringValue())
+	assert.Equal(t, "ai-ops", s["namespace"].StringValue())
+
+	// What the program passes renders: the Agent where kagent runs, bound tool server, schema-valid.
+	ops := values["ops"].Mappable()
+	r := renderChartWith(t, chartReleaseName, chartMerge(chartProgramValues(t, "dev"), map[string]any{"ops": ops}), chartKagentCapabilities(t))
+	agents := r.byKind("Agent")
+	require.Len(t, agents, 1)
+	assert.Equal(t, "ai-ops", agents[0].Obj.(*kagentAgent).Namespace)
+	assert.Equal(t, "ai-ops", agents[0].Obj.(*kagentAgent).Spec.Declarative.Tools[0].McpServer.Namespace)
+}
+
+// m1Values are the Helm Release's values for a stack configuration.
+func m1Values(t *testing.T, sc stackConfig) resource.PropertyMap {
+	t.Helper()
+	return runProgram(t, sc, "dev").one(t, typeRelease).Inputs["values"].ObjectValue()
 }

@@ -65,7 +65,7 @@ func TestDeployLifecycle(t *testing.T) {
 		if res.Summary.ResourceChanges != nil {
 			t.Logf("up: %s", changes(*res.Summary.ResourceChanges))
 		}
-		for _, k := range []string{"namespace", "releaseName", "releaseStatus", "backendImage", "frontendImage", "accessCommand"} {
+		for _, k := range []string{"namespace", "releaseName", "releaseStatus", "backendImage", "frontendImage", "accessCommand", "opsServiceAccount"} {
 			if _, ok := res.Outputs[k]; !ok {
 				t.Errorf("stack output %q missing (outputs: %v)", k, keys(res.Outputs))
 			}
@@ -169,6 +169,8 @@ func TestDeployLifecycle(t *testing.T) {
 	})
 
 	step(t, "6-live-checks", func(t *testing.T) { liveChecks(t, ctx, e) })
+
+	step(t, "6b-ops-identity", func(t *testing.T) { opsChecks(t, ctx, e) })
 
 	step(t, "7-destroy", func(t *testing.T) {
 		if _, err := e.stack.Destroy(ctx, optdestroy.ProgressStreams(os.Stdout)); err != nil {

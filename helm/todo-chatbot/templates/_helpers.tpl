@@ -199,3 +199,10 @@ Call with (dict "image" .Values.backend.image "extra" (list ...)).
 kube-score/ignore: {{ join "," . | quote }}
 {{- end }}
 {{- end }}
+
+{{/*
+Name of the read-only ops identity: its ServiceAccount, Role, RoleBinding and kagent Agent.
+*/}}
+{{- define "todo-chatbot.opsName" -}}
+{{- printf "%s-ops" (include "todo-chatbot.fullname" .) }}
+{{- end }}
