@@ -26,13 +26,14 @@ import (
 
 // Placeholder images: nothing runs in kwok's pods, so they are never pulled.
 const (
+	stackName     = "e2e"
 	backendImage  = "registry.invalid/todo-chatbot/backend:e2e"
 	frontendImage = "registry.invalid/todo-chatbot/frontend:e2e"
 )
 
 func TestDeployLifecycle(t *testing.T) {
 	ctx := context.Background()
-	e := setupStack(t, ctx, stackSpec{name: "e2e", backendImage: backendImage, frontendImage: frontendImage})
+	e := setupStack(t, ctx, stackSpec{name: stackName, backendImage: backendImage, frontendImage: frontendImage})
 	stream := optup.ProgressStreams(os.Stdout)
 	destroyed := false
 	t.Cleanup(func() {
