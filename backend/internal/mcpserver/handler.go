@@ -61,28 +61,54 @@ func Handler(srv *mcp.Server, maxBody int64, log *slog.Logger) http.Handler {
 }
 
 // checkJSONRPC returns the JSON-RPC error code and message for a body that is not one JSON-RPC
-// message or a batch of them (code 0 when it is), and the id of a single request.
+// message or a batch of them (code 0 when it is), and the id of a single request. It is a cheap
+// first filter with encoding/json; whatever passes it and still fails the SDK's stricter decoding
+// comes back from the SDK as a refusal that rpcErrorWriter turns into a JSON-RPC error.
 func checkJSONRPC(body []byte) (id any, code int, msg string) {
+	body = bytes.TrimSpace(body)
+	if len(body) > 0 && body[0] == '[' {
+		var batch []json.RawMessage
+		if err := json.Unmarshal(body, &batch); err != nil {
+			return nil, jsonrpc.CodeParseError, "parse error: the body is not valid JSON"
+		}
+		if len(batch) == 0 {
+			return nil, jsonrpc.CodeInvalidRequest, "invalid request: an empty batch"
+		}
+		for _, m := range batch {
+			if _, ok := messageID(m); !ok {
+				return nil, jsonrpc.CodeInvalidRequest, errNotJSONRPC
+			}
+		}
+		return nil, 0, ""
+	}
 	if !json.Valid(body) {
 		return nil, jsonrpc.CodeParseError, "parse error: the body is not valid JSON"
 	}
-	body = bytes.TrimSpace(body)
-	msgs := []json.RawMessage{body}
-	if body[0] == '[' {
-		if err := json.Unmarshal(body, &msgs); err != nil || len(msgs) == 0 {
-			return nil, jsonrpc.CodeInvalidRequest, "invalid request: an empty batch"
-		}
-	}
-	for _, m := range msgs {
-		dec, err := jsonrpc.DecodeMessage(m)
-		if err != nil {
-			return nil, jsonrpc.CodeInvalidRequest, `invalid request: not a JSON-RPC 2.0 message (need "jsonrpc": "2.0" and a method or an id)`
-		}
-		if req, ok := dec.(*jsonrpc.Request); ok && len(msgs) == 1 {
-			id = req.ID.Raw()
-		}
+	id, ok := messageID(body)
+	if !ok {
+		return nil, jsonrpc.CodeInvalidRequest, errNotJSONRPC
 	}
 	return id, 0, ""
+}
+
+const errNotJSONRPC = `invalid request: not a JSON-RPC 2.0 message (need "jsonrpc": "2.0" and a method or an id)`
+
+// messageID reports whether m looks like a JSON-RPC 2.0 message, and its id if it has one.
+func messageID(m json.RawMessage) (any, bool) {
+	var w struct {
+		JSONRPC string          `json:"jsonrpc"`
+		Method  json.RawMessage `json:"method"`
+		ID      any             `json:"id"`
+	}
+	if err := json.Unmarshal(m, &w); err != nil || w.JSONRPC != "2.0" || (w.Method == nil && w.ID == nil) {
+		return nil, false
+	}
+	switch w.ID.(type) {
+	case nil, string, float64:
+		return w.ID, true
+	default:
+		return nil, false
+	}
 }
 
 // rpcErrorWriter turns the SDK's plain-text refusals of a well-formed request (an unsupported
