@@ -318,6 +318,56 @@ func TestMCPAndChatSeeTheSameTasks(t *testing.T) {
 	}
 }
 
+// roundRobin sends each request to the next of several servers, as a load balancer in front of
+// replicas may, and counts what each one got.
+type roundRobin struct {
+	mu    sync.Mutex
+	hosts []string
+	n     int
+	got   map[string]int
+	next  http.RoundTripper
+}
+
+func (rr *roundRobin) RoundTrip(r *http.Request) (*http.Response, error) {
+	rr.mu.Lock()
+	host := rr.hosts[rr.n%len(rr.hosts)]
+	rr.n++
+	rr.got[host]++
+	rr.mu.Unlock()
+	r = r.Clone(r.Context())
+	r.URL.Host, r.Host = host, host
+	return rr.next.RoundTrip(r)
+}
+
+func TestMCPAnyReplicaAnswersAnyRequest(t *testing.T) {
+	t.Parallel()
+	a := newHarness(t, nil, nil)
+	b := newHarness(t, nil, nil) // a second replica: same database, same JWT secret
+	token, _ := a.signup()
+	rr := &roundRobin{hosts: []string{a.srv.Listener.Addr().String(), b.srv.Listener.Addr().String()},
+		got: map[string]int{}, next: a.srv.Client().Transport}
+	client := mcp.NewClient(&mcp.Implementation{Name: "balanced", Version: "1"}, nil)
+	cs, err := client.Connect(context.Background(), &mcp.StreamableClientTransport{
+		Endpoint: a.srv.URL + httpapi.MCPPath, MaxRetries: -1,
+		HTTPClient: &http.Client{Transport: bearer{token, rr}, Timeout: 30 * time.Second},
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	added := structured[mcpserver.TaskResult](t, callTool(t, cs, agent.ToolAdd, map[string]any{"title": "scale out"})).Task
+	structured[mcpserver.TaskResult](t, callTool(t, cs, agent.ToolComplete, map[string]any{"task_id": added.ID}))
+	tasks := structured[mcpserver.TaskListResult](t, callTool(t, cs, agent.ToolList, map[string]any{"status": "completed"})).Tasks
+	if len(tasks) != 1 || tasks[0].ID != added.ID {
+		t.Fatalf("completed tasks across replicas: %+v", tasks)
+	}
+	for host, n := range rr.got {
+		if n < 2 {
+			t.Errorf("replica %s served %d requests: %v", host, n, rr.got)
+		}
+	}
+}
+
 // mcpPost sends one raw JSON-RPC body to /mcp as a streamable HTTP client would.
 func (h *harness) mcpPost(token string, body any, hdr ...string) resp {
 	h.t.Helper()
