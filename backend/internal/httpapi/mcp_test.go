@@ -683,3 +683,19 @@ func TestMCPIsLoggedAndMeasuredWithoutSecrets(t *testing.T) {
 		}
 	}
 }
+
+func TestMCPFromABrowserOnAnAllowedOrigin(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil, nil)
+	r := h.req("OPTIONS", httpapi.MCPPath, "", nil, "Origin", "https://app.example",
+		"Access-Control-Request-Method", "POST", "Access-Control-Request-Headers", "authorization,content-type,mcp-protocol-version")
+	allowed := strings.ToLower(r.header.Get("Access-Control-Allow-Headers"))
+	if r.status != http.StatusNoContent || r.header.Get("Access-Control-Allow-Origin") != "https://app.example" ||
+		!strings.Contains(allowed, "mcp-protocol-version") || !strings.Contains(allowed, "authorization") {
+		t.Fatalf("preflight: %d %v", r.status, r.header)
+	}
+	token, _ := h.signup()
+	if r := h.mcpPost(token, initializeBody, "Origin", "https://evil.example"); r.header.Get("Access-Control-Allow-Origin") != "" {
+		t.Fatal("another origin is allowed to read MCP answers")
+	}
+}
