@@ -55,14 +55,20 @@ func NewServer(d Deps) *mcp.Server {
 				"call list_tasks to find ids.",
 			Logger: warnLogger(d.Log),
 		})
+	// The hints let a client ask before destructive calls; no tool reaches outside the app.
 	yes, no := true, false
 	oneTask := func(r agent.Result) TaskResult { return TaskResult{Task: *r.Task} }
-	addTool[agent.AddArgs](srv, d, agent.ToolAdd, &mcp.ToolAnnotations{Title: "Add a task", DestructiveHint: &no, OpenWorldHint: &no}, oneTask)
-	addTool[agent.ListArgs](srv, d, agent.ToolList, &mcp.ToolAnnotations{Title: "List tasks", ReadOnlyHint: true, OpenWorldHint: &no},
+	addTool[agent.AddArgs](srv, d, agent.ToolAdd,
+		&mcp.ToolAnnotations{Title: "Add a task", DestructiveHint: &no, OpenWorldHint: &no}, oneTask)
+	addTool[agent.ListArgs](srv, d, agent.ToolList,
+		&mcp.ToolAnnotations{Title: "List tasks", ReadOnlyHint: true, OpenWorldHint: &no},
 		func(r agent.Result) TaskListResult { return TaskListResult{Tasks: r.Tasks} })
-	addTool[agent.IDArgs](srv, d, agent.ToolComplete, &mcp.ToolAnnotations{Title: "Complete a task", IdempotentHint: true, DestructiveHint: &no, OpenWorldHint: &no}, oneTask)
-	addTool[agent.IDArgs](srv, d, agent.ToolDelete, &mcp.ToolAnnotations{Title: "Delete a task", DestructiveHint: &yes, OpenWorldHint: &no}, oneTask)
-	addTool[agent.UpdateArgs](srv, d, agent.ToolUpdate, &mcp.ToolAnnotations{Title: "Update a task", IdempotentHint: true, DestructiveHint: &yes, OpenWorldHint: &no}, oneTask)
+	addTool[agent.IDArgs](srv, d, agent.ToolComplete,
+		&mcp.ToolAnnotations{Title: "Complete a task", IdempotentHint: true, DestructiveHint: &no, OpenWorldHint: &no}, oneTask)
+	addTool[agent.IDArgs](srv, d, agent.ToolDelete,
+		&mcp.ToolAnnotations{Title: "Delete a task", DestructiveHint: &yes, OpenWorldHint: &no}, oneTask)
+	addTool[agent.UpdateArgs](srv, d, agent.ToolUpdate,
+		&mcp.ToolAnnotations{Title: "Update a task", IdempotentHint: true, DestructiveHint: &yes, OpenWorldHint: &no}, oneTask)
 	return srv
 }
 
