@@ -1,8 +1,12 @@
--- wrk script for bench/backend.sh: method, body and token come from the environment;
+-- wrk script for bench/backend.sh: method, body, token and Accept come from the environment;
 -- done() prints one machine-readable RESULT line.
 local token = os.getenv("BENCH_TOKEN")
 wrk.method = os.getenv("BENCH_METHOD") or "GET"
 wrk.headers["Authorization"] = "Bearer " .. token
+local accept = os.getenv("BENCH_ACCEPT")
+if accept and accept ~= "" then
+  wrk.headers["Accept"] = accept
+end
 local body = os.getenv("BENCH_BODY")
 if body and body ~= "" then
   wrk.body = body

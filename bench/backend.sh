@@ -3,8 +3,9 @@
 #
 # Builds the server, starts it on 127.0.0.1 against a throwaway PostgreSQL (scripts/
 # with-postgres.sh, or TEST_DATABASE_URL if set), seeds users and tasks, then runs wrk at
-# CONNS connections for DURATION each on GET /api/tasks, POST /api/tasks and POST /api/chat
-# (offline brain), and pgbench with the equivalent single-row SELECT at the same client count.
+# CONNS connections for DURATION each on GET /api/tasks, POST /api/tasks, POST /api/chat
+# (offline brain) and MCP tools/call list_tasks (POST /mcp), and pgbench with the equivalent
+# single-row SELECT at the same client count.
 # Prints req/s, p50, p99 and errors, the API/pgbench ratio and the server's peak RSS (VmHWM).
 #
 # Needs: wrk (apt-get install wrk), pgbench (postgresql-contrib / postgresql client), curl, go.
@@ -68,7 +69,7 @@ done
 results=()
 run_wrk() { # name method path body token
   local name="$1" out line
-  out="$(BENCH_METHOD="$2" BENCH_BODY="$4" BENCH_TOKEN="$5" \
+  out="$(BENCH_METHOD="$2" BENCH_BODY="$4" BENCH_TOKEN="$5" BENCH_ACCEPT="${BENCH_ACCEPT:-}" \
     wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --timeout 5s -s "$root/bench/backend.lua" "$base$3")"
   line="$(echo "$out" | grep '^RESULT')"
   eval "$(echo "$line" | sed 's/^RESULT //')"   # requests= duration_us= p50_us= p99_us= non2xx= socket_errors=
@@ -108,6 +109,13 @@ echo "wrk: POST /api/tasks..." >&2
 run_wrk "POST /api/tasks" POST /api/tasks '{"title":"benchmark task","description":"created by wrk"}' "$post_token" post
 echo "wrk: POST /api/chat (offline)..." >&2
 run_wrk "POST /api/chat" POST /api/chat "{\"message\":\"what's left?\"}" "$chat_token" chat
+# The same one-task list as GET /api/tasks, through MCP (stateless streamable HTTP, JSON answers).
+mcp_body='{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"list_tasks","arguments":{}}}'
+mcp_accept="application/json, text/event-stream"
+curl -sf "$base/mcp" -H "Authorization: Bearer $get_token" -H 'Content-Type: application/json' -H "Accept: $mcp_accept" \
+  -d "$mcp_body" | grep -q '"structuredContent":{"tasks":\[{' || { echo "MCP list_tasks did not answer the task" >&2; exit 1; }
+echo "wrk: POST /mcp tools/call list_tasks..." >&2
+BENCH_ACCEPT="$mcp_accept" run_wrk "MCP list_tasks" POST /mcp "$mcp_body" "$get_token" mcp
 fi
 
 rss_kb="$(awk '/VmHWM/ {print $2}' "/proc/$server_pid/status")"

@@ -1238,7 +1238,7 @@ func TestChartNotes(t *testing.T) {
 			notes = v
 		}
 	}
-	for _, want := range []string{"http://todo.local/", "minikube tunnel",
+	for _, want := range []string{"http://todo.local/", "http://todo.local/mcp", "minikube tunnel",
 		"port-forward service/" + chartFullname + "-frontend 8080:8080", "helm test " + chartReleaseName} {
 		if !strings.Contains(notes, want) {
 			t.Errorf("NOTES.txt lacks %q:\n%s", want, notes)

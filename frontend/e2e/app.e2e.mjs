@@ -84,6 +84,42 @@ const headerChecks = async () => {
     assert(typeof JSON.parse(body).error === 'string', `body ${body}`);
     assert(res.headers.get('x-frame-options') === 'DENY', 'security headers missing on API responses');
   });
+
+  // The MCP endpoint exists on the real backend only (the fake one serves the REST API).
+  if (process.env.BACKEND_MODE === 'fake') return;
+  const mcp = (token, body) =>
+    fetch(BASE + '/mcp', {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        Accept: 'application/json, text/event-stream',
+        ...(token ? { Authorization: `Bearer ${token}` } : {}),
+      },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(WAIT),
+    });
+  await check('/mcp is proxied to the backend: 401 without a token, tools with one', async () => {
+    const call = { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'add_task', arguments: { title: 'from an MCP client' } } };
+    const anon = await mcp('', call);
+    assert(anon.status === 401, `no token: status ${anon.status}`);
+    assert(typeof JSON.parse(await anon.text()).error === 'string', 'no token: not the API error body');
+    const email = `mcp-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
+    const signup = await fetch(BASE + '/api/auth/signup', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ email, password: 'correct horse battery' }),
+      signal: AbortSignal.timeout(WAIT),
+    });
+    const { token } = await signup.json();
+    const res = await mcp(token, call);
+    const text = await res.text();
+    assert(res.status === 200, `status ${res.status}: ${text}`);
+    const task = JSON.parse(text).result?.structuredContent?.task;
+    assert(task?.title === 'from an MCP client', `tools/call answered ${text}`);
+    const list = await fetch(BASE + '/api/tasks', { headers: { Authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(WAIT) });
+    const tasks = await list.json();
+    assert(tasks.some((t) => t.id === task.id), `GET /api/tasks does not show it: ${JSON.stringify(tasks)}`);
+  });
 };
 
 // ------------------------------------------------------------------ the app, in Chromium

@@ -145,7 +145,8 @@ func (s *Server) cors(next http.Handler) http.Handler {
 			h.Set("Access-Control-Expose-Headers", "X-Request-ID")
 			if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
 				h.Set("Access-Control-Allow-Methods", "GET, POST, PATCH, DELETE, OPTIONS")
-				h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Request-ID")
+				// Mcp-*: browser-based MCP clients (e.g. an inspector) on an allowed origin.
+				h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Request-ID, Mcp-Protocol-Version, Mcp-Session-Id")
 				h.Set("Access-Control-Max-Age", "600")
 				w.WriteHeader(http.StatusNoContent)
 				return

@@ -74,6 +74,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/conversations", s.requireAuth(s.listConversations))
 	mux.HandleFunc("GET /api/conversations/{id}/messages", s.requireAuth(s.conversationMessages))
 
+	mux.Handle(MCPPath, s.mcpHandler())
+
 	return s.observe(s.cors(jsonMuxErrors(mux)))
 }
 
