@@ -90,7 +90,8 @@ rss_mib() {
 stop() {
   local p pid
   [ -d "$DIR" ] || return 0
-  if [ "$TIER" = node ]; then BIN=$(bin_dir); node_stop; fi
+  # The node first: its pods' sandboxes are released through the CNI plugins while they can be.
+  if [ "$TIER" = node ]; then BIN=$(bin_dir); node_stop || log "node clean-up incomplete (see above)"; fi
   for p in kwok kube-scheduler kube-controller-manager kube-apiserver etcd; do
     [ -f "$DIR/$p.pid" ] || continue
     pid=$(cat "$DIR/$p.pid")
@@ -224,8 +225,9 @@ start() {
     log "already running in $DIR"; print_env; return 0
   fi
   BIN=$(bin_dir)
-  for p in "${PROCS[@]}"; do
-    [ -x "$BIN/$p" ] || { log "missing $BIN/$p: run tools/build.sh first"; return 1; }
+  for p in "${PROCS[@]}" ${NODE_BIN_TOOLS:+"${NODE_BIN_TOOLS[@]}"}; do
+    [ "$p" = containerd ] && continue   # Debian's, checked by node_preflight
+    [ -x "$BIN/$p" ] || { log "missing $BIN/$p: run tools/build.sh${TIER:+ --tier $TIER} first"; return 1; }
   done
   command -v kubectl >/dev/null || { log "kubectl not found"; return 1; }
   command -v openssl >/dev/null || { log "openssl not found"; return 1; }

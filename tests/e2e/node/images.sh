@@ -108,8 +108,13 @@ if [ ! -x "$NODE_CTX/bin/node" ]; then
   cp -r "$npm_dir" "$NODE_CTX.tmp/lib/node_modules/npm"
   mv "$NODE_CTX.tmp" "$NODE_CTX"
 fi
-STAGE="$RUN_DIR/stage"; mkdir -p "$STAGE/pause" "$STAGE/coredns"
+STAGE="$RUN_DIR/stage"; mkdir -p "$STAGE/pause" "$STAGE/coredns" "$STAGE/localca"
 cp "$BIN/pause" "$STAGE/pause/"; cp "$BIN/coredns" "$STAGE/coredns/"
+# This machine's local CAs (Debian's /usr/local/share/ca-certificates), trusted by the build
+# stand-ins as by the machine itself: a TLS-inspecting proxy on the way to the Go module proxy
+# or the npm registry is then trusted inside `go mod download` and `npm ci` too.
+cp /usr/local/share/ca-certificates/*.crt "$STAGE/localca/" 2>/dev/null || true
+LOCALCA=(--local localca="$STAGE/localca" --opt context:localca=local:localca)
 
 # --- buildkitd ------------------------------------------------------------------------------
 # Host network for RUN steps (apt-get, go mod download, npm ci); its root (the layer and cache
@@ -149,16 +154,16 @@ build() {
 # normalize REF: the fully qualified name containerd's CRI looks up for REF.
 normalize() {
   local r=$1
-  case "${r%%/*}" in
-    *.*|*:*|localhost) echo "$r" ;;
-    *) case "$r" in */*) echo "docker.io/$r" ;; *) echo "docker.io/library/$r" ;; esac ;;
+  case "$r" in
+    */*) case "${r%%/*}" in *.*|*:*|localhost) echo "$r" ;; *) echo "docker.io/$r" ;; esac ;;
+    *) echo "docker.io/library/$r" ;;
   esac
 }
 # size_of LAYOUT: compressed and unpacked size of the image's layers.
 size_of() {
   local dir=$1 manifest packed=0 unpacked=0 l
   manifest=$(manifest_of "$dir")
-  for l in $(grep -o '"digest":"sha256:[0-9a-f]*","size":[0-9]*' "$dir/blobs/sha256/$manifest" | tail -n +2 | sed 's/.*sha256:\([0-9a-f]*\).*/\1/'); do
+  for l in $(compact "$dir/blobs/sha256/$manifest" | grep -o '"digest":"sha256:[0-9a-f]*","size":[0-9]*' | tail -n +2 | sed 's/.*sha256:\([0-9a-f]*\).*/\1/'); do
     packed=$(( packed + $(stat -c %s "$dir/blobs/sha256/$l") ))
     unpacked=$(( unpacked + $(gzip -dc "$dir/blobs/sha256/$l" 2>/dev/null | wc -c) ))
   done
@@ -167,20 +172,22 @@ size_of() {
 # manifest_of LAYOUT: the image manifest's hex digest (through the index, for one platform).
 manifest_of() {
   local dir=$1 d media
-  d=$(grep -o '"digest":"sha256:[0-9a-f]*"' "$dir/index.json" | head -n1 | sed 's/.*sha256:\([0-9a-f]*\)"/\1/')
-  media=$(grep -o '"mediaType":"[^"]*"' "$dir/blobs/sha256/$d" | head -n1)
+  d=$(compact "$dir/index.json" | grep -o '"digest":"sha256:[0-9a-f]*"' | head -n1 | sed 's/.*sha256:\([0-9a-f]*\)"/\1/')
+  media=$(compact "$dir/blobs/sha256/$d" | grep -o '"mediaType":"[^"]*"' | head -n1)
   if [[ "$media" == *index* ]]; then
-    d=$(grep -o '"digest":"sha256:[0-9a-f]*"' "$dir/blobs/sha256/$d" | head -n1 | sed 's/.*sha256:\([0-9a-f]*\)"/\1/')
+    d=$(compact "$dir/blobs/sha256/$d" | grep -o '"digest":"sha256:[0-9a-f]*"' | head -n1 | sed 's/.*sha256:\([0-9a-f]*\)"/\1/')
   fi
   echo "$d"
 }
+# compact FILE: JSON without the whitespace BuildKit pretty-prints manifests with.
+compact() { tr -d ' \n\t' < "$1"; }
 
 t_all=$(date +%s)
 build debian debian:bookworm "$ROOTFS_DIR" "$HERE/images/debian"
-build golang "$GOLANG_REF" "$HERE/images/golang" "$HERE/images/golang" \
+build golang "$GOLANG_REF" "$HERE/images/golang" "$HERE/images/golang" "${LOCALCA[@]}" \
   --local goroot="$GOROOT_CTX" --opt context:goroot=local:goroot --opt build-arg:GO_VERSION="$GO_VERSION"
 build distroless "$DISTROLESS_REF" "$HERE/images/distroless" "$HERE/images/distroless"
-build node "$NODE_REF" "$HERE/images/node" "$HERE/images/node" \
+build node "$NODE_REF" "$HERE/images/node" "$HERE/images/node" "${LOCALCA[@]}" \
   --local nodejs="$NODE_CTX" --opt context:nodejs=local:nodejs --opt build-arg:NODE_VERSION="v$NODE_VERSION"
 build nginx "$NGINX_REF" "$HERE/images/nginx" "$HERE/images/nginx"
 build postgres "$POSTGRES_REF" "$HERE/images/postgres" "$HERE/images/postgres"

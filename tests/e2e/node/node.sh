@@ -18,6 +18,9 @@ NODE_POD_CIDR=198.18.0.0/24
 CLUSTER_DNS=198.19.0.10
 NODE_LOCK=/run/todo-e2e-node.lock
 CNI_BIN=/usr/lib/cni
+# The node's tools that tools/build.sh builds (besides the control plane's).
+# shellcheck disable=SC2034 # read by cluster.sh
+NODE_BIN_TOOLS=(crictl coredns)
 # Sysctls the node (or kubelet and kube-proxy on their own) may change: saved at start, restored
 # at stop.
 NODE_SYSCTLS=(net.ipv4.ip_forward net.bridge.bridge-nf-call-iptables net.ipv4.conf.all.route_localnet
@@ -155,12 +158,17 @@ EOF
 }
 
 node_import_images() {
-  local name t0
+  local name t0 pids=() failed=0
   t0=$(date +%s)
+  # In parallel: each import is mostly unpacking layers into the overlayfs snapshotter.
   for name in "${NODE_RUNTIME_IMAGES[@]}"; do
-    tar -C "$IMAGES_OUT/$name" -cf - . | ctr_ images import --digests - > /dev/null \
-      || { log "importing the $name image failed"; return 1; }
+    (tar -C "$IMAGES_OUT/$name" -cf - . | ctr_ images import --digests - > "$DIR/logs/import-$name.log" 2>&1) &
+    pids+=($!)
   done
+  for i in "${!pids[@]}"; do
+    wait "${pids[$i]}" || { log "importing the ${NODE_RUNTIME_IMAGES[$i]} image failed: $(tail -n 3 "$DIR/logs/import-${NODE_RUNTIME_IMAGES[$i]}.log")"; failed=1; }
+  done
+  [ "$failed" = 0 ] || return 1
   log "images imported in $(( $(date +%s) - t0 ))s"
 }
 
@@ -265,9 +273,10 @@ node_start() {
   node_import_images
   node_kubelet
   node_kube_proxy
-  node_kube_router
   wait_for "node $NODE_NAME Ready (kubelet)" node_ready
   log "node Ready in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b-a}')s"
+  # kube-router finds its node by name: after the kubelet registered it.
+  node_kube_router
   wait_for "the default ServiceAccount (controller manager)" kc -n default get serviceaccount default
   node_addons
   wait_for "CoreDNS Ready" coredns_ready
@@ -318,7 +327,7 @@ node_kill_cgroups() {
   local h pids
   for h in /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/kubepods; do
     [ -d "$h" ] || continue
-    pids=$(find "$h" -name cgroup.procs -exec cat {} + 2>/dev/null | sort -u)
+    pids=$(find "$h" -name cgroup.procs -exec cat {} + 2>/dev/null | sort -u) || true
     [ -n "$pids" ] && echo "$pids" | xargs -r kill -KILL 2>/dev/null
   done
   sleep 0.5
@@ -336,7 +345,7 @@ node_host_cleanup() {
   for table in filter nat mangle raw; do
     # Jumps into our chains first, then the chains themselves.
     iptables -t "$table" -S 2>/dev/null | grep -E '^-A .* -j (KUBE-|CNI-)' | sed 's/^-A/-D/' \
-      | while IFS= read -r rule; do eval "iptables -t $table $rule" 2>/dev/null || true; done
+      | while IFS= read -r rule; do eval "iptables -t $table $rule" 2>/dev/null || true; done || true
     for chain in $(iptables -t "$table" -S 2>/dev/null | awk '/^-N (KUBE-|CNI-)/ {print $2}'); do
       iptables -t "$table" -F "$chain" 2>/dev/null || true
     done
