@@ -52,6 +52,7 @@ func newHarness(t testing.TB, env map[string]string, brain agent.Brain) *harness
 		brain = agent.Offline{}
 	}
 	api := httpapi.New(cfg, quietLogger(), pool, brain)
+	t.Cleanup(api.Close)
 	srv := httptest.NewServer(api.Handler())
 	t.Cleanup(srv.Close)
 	return &harness{t: t, srv: srv, ip: fmt.Sprintf("10.%d.%d.%d", rand.IntN(250), rand.IntN(250), 1+rand.IntN(250))}
