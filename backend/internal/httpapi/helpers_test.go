@@ -187,3 +187,15 @@ func newServer(t testing.TB, api *httpapi.Server) *httptest.Server {
 	t.Cleanup(srv.Close)
 	return srv
 }
+
+func itoa(n int64) string { return fmt.Sprint(n) }
+
+func countRole(msgs []store.Message, role string) int {
+	n := 0
+	for _, m := range msgs {
+		if m.Role == role {
+			n++
+		}
+	}
+	return n
+}
