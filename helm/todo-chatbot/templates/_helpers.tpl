@@ -199,3 +199,14 @@ Call with (dict "image" .Values.backend.image "extra" (list ...)).
 kube-score/ignore: {{ join "," . | quote }}
 {{- end }}
 {{- end }}
+
+{{/*
+Whole seconds of a duration written as "<n>s" or "<n>m"; empty for any other form.
+*/}}
+{{- define "todo-chatbot.seconds" -}}
+{{- if regexMatch "^[0-9]+s$" . -}}
+{{- trimSuffix "s" . -}}
+{{- else if regexMatch "^[0-9]+m$" . -}}
+{{- mul (atoi (trimSuffix "m" .)) 60 -}}
+{{- end -}}
+{{- end -}}
