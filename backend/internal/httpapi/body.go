@@ -6,7 +6,10 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"reflect"
+	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/todo-chatbot/todo-chatbot/backend/internal/input"
@@ -37,57 +40,90 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any) ([]byte, int, strin
 	}
 	// The decoder has replaced invalid UTF-8 and lone surrogates with U+FFFD and turned \u0000
 	// into a NUL: judge what the client actually sent.
-	if msg := checkRawStrings(raw); msg != "" {
+	if msg := checkRawStrings(raw, fieldsOf(v)); msg != "" {
 		return nil, http.StatusBadRequest, msg
 	}
 	return raw, 0, ""
 }
 
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, int, string) {
-	size := r.ContentLength
-	if size < 0 || size > MaxBodyBytes {
-		size = 512
+	body := http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+	var raw []byte
+	var err error
+	if n := r.ContentLength; n >= 0 && n <= MaxBodyBytes {
+		// Exactly one buffer of the declared size: growing one would briefly hold two or three.
+		raw = make([]byte, n)
+		_, err = io.ReadFull(body, raw)
+	} else {
+		raw, err = io.ReadAll(body) // unknown length: bounded by MaxBytesReader
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, size+1))
-	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, MaxBodyBytes)); err != nil {
+	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return nil, http.StatusRequestEntityTooLarge, "request body too large (limit 1 MiB)"
 		}
 		return nil, http.StatusBadRequest, "could not read the request body"
 	}
-	return buf.Bytes(), 0, ""
+	return raw, 0, ""
 }
 
+// decodeStrict decodes raw into v. json.Unmarshal works on raw in place (a json.Decoder would
+// buffer a second copy of the body), so a body costs its raw bytes plus its decoded strings
+// (BodyFactor). Unknown fields are found by checkRawStrings.
 func decodeStrict(raw []byte, v any) (int, string) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var ute *json.UnmarshalTypeError
-		switch {
-		case errors.Is(err, io.EOF):
-			return http.StatusBadRequest, "request body must be a JSON object"
-		case strings.HasPrefix(err.Error(), "json: unknown field "):
-			return http.StatusBadRequest, "unknown field " + strings.TrimPrefix(err.Error(), "json: unknown field ")
-		case errors.As(err, &ute):
-			if ute.Field != "" {
-				return http.StatusBadRequest, "field " + ute.Field + " has the wrong type"
-			}
-			return http.StatusBadRequest, "request body must be a JSON object"
-		default:
-			return http.StatusBadRequest, "malformed JSON"
-		}
+	err := json.Unmarshal(raw, v)
+	if err == nil {
+		return 0, ""
 	}
-	// Exactly one value: anything but whitespace after it is malformed.
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+	var ute *json.UnmarshalTypeError
+	switch {
+	case len(bytes.TrimSpace(raw)) == 0:
+		return http.StatusBadRequest, "request body must be a JSON object"
+	case errors.As(err, &ute):
+		if ute.Field != "" {
+			return http.StatusBadRequest, "field " + ute.Field + " has the wrong type"
+		}
+		return http.StatusBadRequest, "request body must be a JSON object"
+	}
+	// Rare and already refused: only now is it worth a decoder to say why.
+	var first json.RawMessage
+	if json.NewDecoder(bytes.NewReader(raw)).Decode(&first) == nil {
 		return http.StatusBadRequest, "malformed JSON: trailing data after the object"
 	}
-	return 0, ""
+	return http.StatusBadRequest, "malformed JSON"
 }
 
-// checkRawStrings walks raw, a JSON object already known to be valid, and checks every string
-// in it as sent: it returns "<field> must ..." for the first bad one, "" if all are fine.
-func checkRawStrings(raw []byte) string {
+// fieldsOf lists the JSON field names of the struct v points to, lower-cased (encoding/json
+// matches names case-insensitively).
+func fieldsOf(v any) map[string]bool {
+	t := reflect.TypeOf(v)
+	if f, ok := knownFields.Load(t); ok {
+		return f.(map[string]bool)
+	}
+	out := map[string]bool{}
+	if t.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.Struct {
+		st := t.Elem()
+		for i := 0; i < st.NumField(); i++ {
+			name, _, _ := strings.Cut(st.Field(i).Tag.Get("json"), ",")
+			if name == "-" {
+				continue
+			}
+			if name == "" {
+				name = st.Field(i).Name
+			}
+			out[strings.ToLower(name)] = true
+		}
+	}
+	knownFields.Store(t, out)
+	return out
+}
+
+var knownFields sync.Map // reflect.Type → map[string]bool
+
+// checkRawStrings walks raw, a JSON value already known to be valid, and checks every string
+// in it as sent: it returns "<field> must ..." for the first bad one, or "unknown field" for a
+// top-level name not in known, "" if all is fine.
+func checkRawStrings(raw []byte, known map[string]bool) string {
 	i := skipSpace(raw, 0)
 	if i >= len(raw) || raw[i] != '{' {
 		return ""
@@ -108,6 +144,9 @@ func checkRawStrings(raw []byte) string {
 		}
 		var field string
 		_ = json.Unmarshal(raw[i:end], &field) // valid: the decoder accepted it
+		if !known[strings.ToLower(field)] {
+			return "unknown field " + strconv.Quote(field)
+		}
 		field = strings.ToLower(field)
 		i = skipSpace(raw, end) + 1 // ':'
 		i = skipSpace(raw, i)
