@@ -17,7 +17,9 @@ func TestChatTurnModelFailsAfterTool(t *testing.T) {
 	t.Parallel()
 	f := newFakeOpenAI(t)
 	f.steps = []func(fakeRequest) map[string]any{
-		func(fakeRequest) map[string]any { return toolCallsResponse([2]string{"add_task", `{"title":"buy milk"}`}) },
+		func(fakeRequest) map[string]any {
+			return toolCallsResponse([2]string{"add_task", `{"title":"buy milk"}`})
+		},
 		func(fakeRequest) map[string]any { return map[string]any{"__status": 500} },
 	}
 	h := f.harness(t, 0)
@@ -42,7 +44,9 @@ func TestChatTurnSurvivesClientDisconnect(t *testing.T) {
 	reached := make(chan struct{})
 	release := make(chan struct{})
 	f.steps = []func(fakeRequest) map[string]any{
-		func(fakeRequest) map[string]any { return toolCallsResponse([2]string{"add_task", `{"title":"buy milk"}`}) },
+		func(fakeRequest) map[string]any {
+			return toolCallsResponse([2]string{"add_task", `{"title":"buy milk"}`})
+		},
 		func(fakeRequest) map[string]any {
 			close(reached)
 			<-release

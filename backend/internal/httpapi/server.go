@@ -46,14 +46,14 @@ func New(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, brain agent.B
 		ready:     newReadiness(pool.Config().ConnConfig),
 		stopped:   stopped,
 		abort:     abort,
-		cfg:     cfg,
-		log:     log,
-		pool:    pool,
-		store:   store.New(pool),
-		tokens:  &auth.Tokens{Secret: cfg.JWTSecret, TTL: cfg.TokenTTL},
-		brain:   brain,
-		metrics: NewMetrics(pool),
-		limits:  store.LoginLimits{Window: cfg.LoginWindow, PerIP: cfg.LoginPerIP, PerAccount: cfg.LoginPerAccount},
+		cfg:       cfg,
+		log:       log,
+		pool:      pool,
+		store:     store.New(pool),
+		tokens:    &auth.Tokens{Secret: cfg.JWTSecret, TTL: cfg.TokenTTL},
+		brain:     brain,
+		metrics:   NewMetrics(pool),
+		limits:    store.LoginLimits{Window: cfg.LoginWindow, PerIP: cfg.LoginPerIP, PerAccount: cfg.LoginPerAccount},
 	}
 }
 
@@ -148,4 +148,3 @@ func jsonBody(v any) []byte {
 func writeError(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, status, errorBody{Error: msg})
 }
-
