@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/todo-chatbot/todo-chatbot/backend/internal/agent"
 	"github.com/todo-chatbot/todo-chatbot/backend/internal/store"
 	"github.com/todo-chatbot/todo-chatbot/backend/internal/testdb"
 )
@@ -100,5 +101,40 @@ func TestChatTurnSurvivesClientDisconnect(t *testing.T) {
 	}
 	if n := len(h.tasks(tok)); n != 1 {
 		t.Fatalf("%d tasks after the retry", n)
+	}
+}
+
+// Chat turns hold a pool connection while the model thinks: they may take at most half the pool
+// (DB_MAX_CONNS/2), so a slow model never starves the task API; a turn that cannot start before
+// its deadline gets 503 with Retry-After.
+func TestSlowChatTurnsLeaveThePoolToTasks(t *testing.T) {
+	t.Parallel()
+	f := newFakeOpenAI(t)
+	reached := make(chan struct{}, 1)
+	release := make(chan struct{})
+	f.steps = []func(fakeRequest) map[string]any{
+		func(fakeRequest) map[string]any {
+			reached <- struct{}{}
+			<-release
+			return answer("slow")
+		},
+	}
+	h := newHarness(t, map[string]string{"LLM_PROVIDER": "openai", "LLM_MODEL": "fake-model", "LLM_API_KEY": "test-key",
+		"DB_MAX_CONNS": "2", "REQUEST_TIMEOUT": "500ms"}, agent.NewOpenAI(f.srv.URL+"/v1", "test-key", "fake-model", f.srv.Client()))
+	tok, _ := h.signup()
+	first := make(chan resp, 1)
+	go func() { first <- h.req("POST", "/api/chat", tok, `{"message":"hello"}`) }()
+	<-reached // the first turn holds its slot and connection
+	start := time.Now()
+	r := h.req("POST", "/api/chat", tok, `{"message":"hello again"}`)
+	if r.status != http.StatusServiceUnavailable || r.header.Get("Retry-After") == "" || time.Since(start) > 3*time.Second {
+		t.Fatalf("second turn while the only chat slot is busy: %d %s after %v", r.status, r.body, time.Since(start))
+	}
+	if r := h.req("POST", "/api/tasks", tok, `{"title":"still served"}`); r.status != http.StatusCreated {
+		t.Fatalf("task API during a slow chat turn: %d %s", r.status, r.body)
+	}
+	close(release)
+	if r := <-first; r.status != 200 {
+		t.Fatalf("first turn: %d %s", r.status, r.body)
 	}
 }

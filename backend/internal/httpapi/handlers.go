@@ -347,7 +347,16 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	uid := userID(rctx)
 	// One transaction holds the whole turn: every tool write and the saved conversation commit
 	// together or not at all, so the client is never told "failed" about a task that exists.
-	// Waiting for a connection is bounded by the request's deadline (503 beyond it).
+	// It holds a pool connection while the model thinks, so at most half the pool serves chat
+	// turns and the rest stays for the task API. Waiting for either is bounded by the request's
+	// deadline (503 beyond it).
+	select {
+	case s.chatSlots <- struct{}{}:
+		defer func() { <-s.chatSlots }()
+	case <-rctx.Done():
+		s.fail(w, r, rctx.Err())
+		return
+	}
 	tx, err := s.store.Begin(rctx)
 	if err != nil {
 		s.fail(w, r, err)

@@ -33,6 +33,7 @@ type Server struct {
 	limits  store.LoginLimits
 
 	admission *admission
+	chatSlots chan struct{} // chat turns holding a pool connection at once
 	ready     *readiness
 	stopped   context.Context // cancelled by Abort
 	abort     context.CancelFunc
@@ -43,6 +44,7 @@ func New(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, brain agent.B
 	stopped, abort := context.WithCancel(context.Background())
 	return &Server{
 		admission: newAdmission(LimitsFor(debug.SetMemoryLimit(-1), cfg.MaxInFlight)),
+		chatSlots: make(chan struct{}, max(1, cfg.DBMaxConns/2)),
 		ready:     newReadiness(pool.Config().ConnConfig),
 		stopped:   stopped,
 		abort:     abort,
