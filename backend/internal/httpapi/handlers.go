@@ -72,7 +72,11 @@ func (s *Server) signup(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	u, err := s.store.CreateUser(r.Context(), c.Email, hash)
+	var u store.User
+	err = s.write(r.Context(), func(tx *store.Tx) (err error) {
+		u, err = tx.CreateUser(r.Context(), c.Email, hash)
+		return err
+	})
 	if errors.Is(err, store.ErrEmailTaken) {
 		writeError(w, http.StatusConflict, "an account with this email already exists")
 		return
@@ -204,7 +208,11 @@ func (s *Server) createTask(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, uid := r.Context(), userID(r.Context())
 	if key == "" {
-		t, err := s.store.CreateTask(ctx, uid, req.Title, req.Description)
+		var t store.Task
+		err := s.write(ctx, func(tx *store.Tx) (err error) {
+			t, err = tx.CreateTask(ctx, uid, req.Title, req.Description)
+			return err
+		})
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -271,6 +279,26 @@ func (s *Server) taskByID(op func(ctx context.Context, userID, id int64) (store.
 	}
 }
 
+// write runs one API write in an explicit transaction, never as an autocommit statement: when
+// the request's deadline passes while the statement waits (on a lock, say), the client is told
+// 503 and pgx gives up on the connection with a cancel request — which is racy: one that lands
+// before the statement runs is lost, and PostgreSQL, which does not notice a vanished client
+// while it waits, then autocommits the statement once the wait ends (measured: a table lock
+// under load left such phantom tasks). In a transaction the statement finds no COMMIT and rolls
+// back, so a 503 is never a write.
+func (s *Server) write(ctx context.Context, fn func(tx *store.Tx) error) error {
+	return s.store.InTx(ctx, fn)
+}
+
+// deleteTask is taskByID's operation for DELETE, in a transaction (see write).
+func (s *Server) deleteTask(ctx context.Context, uid, id int64) (t store.Task, err error) {
+	err = s.write(ctx, func(tx *store.Tx) (err error) {
+		t, err = tx.DeleteTask(ctx, uid, id)
+		return err
+	})
+	return t, err
+}
+
 type patchTaskRequest struct {
 	Title       *string `json:"title"`
 	Description *string `json:"description"`
@@ -305,8 +333,12 @@ func (s *Server) patchTask(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	t, err := s.store.UpdateTask(r.Context(), userID(r.Context()), id,
-		store.TaskPatch{Title: req.Title, Description: req.Description, Completed: req.Completed})
+	var t store.Task
+	err := s.write(r.Context(), func(tx *store.Tx) (err error) {
+		t, err = tx.UpdateTask(r.Context(), userID(r.Context()), id,
+			store.TaskPatch{Title: req.Title, Description: req.Description, Completed: req.Completed})
+		return err
+	})
 	s.taskResult(w, r, t, err, http.StatusOK)
 }
 

@@ -340,3 +340,72 @@ func TestWaitsForDatabaseAtStart(t *testing.T) {
 		t.Fatalf("gave up after %v without waiting", time.Since(start))
 	}
 }
+
+// A request's deadline reaches PostgreSQL: the statement it was waiting on is cancelled there
+// (pgx sends a cancel request when it gives up on a connection), not left queued behind the
+// lock; the client gets 503 with Retry-After, and /readyz stays 200.
+func TestDeadlineCancelsTheStatementInPostgres(t *testing.T) {
+	t.Parallel()
+	url := freshDB(t)
+	// A long statement_timeout, so that only the request's own deadline can stop the wait.
+	cfg := cfgFor(t, map[string]string{"DATABASE_URL": url + "&statement_timeout=60000", "REQUEST_TIMEOUT": "500ms"})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- server.Run(ctx, cfg, quiet(), ln) }()
+	defer func() { cancel(); <-done }()
+	waitUp(t, base)
+	token := signupToken(t, base)
+
+	bg := context.Background()
+	locker, err := pgx.Connect(bg, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer locker.Close(bg)
+	tx, err := locker.Begin(bg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(bg)
+	if _, err := tx.Exec(bg, "LOCK TABLE tasks IN ACCESS EXCLUSIVE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("POST", base+"/api/tasks", strings.NewReader(`{"title":"blocked"}`))
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("write blocked past its deadline: %d %v", resp.StatusCode, resp.Header)
+	}
+	// Nothing of ours still waits on the lock in PostgreSQL. (Asked on a connection of its own:
+	// pg_stat_activity is a snapshot per transaction, and the locker is in one.)
+	observer, err := pgx.Connect(bg, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer observer.Close(bg)
+	var waiting int
+	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if err := observer.QueryRow(bg, `SELECT count(*) FROM pg_stat_activity
+			WHERE application_name = 'todo-chatbot-backend' AND wait_event_type = 'Lock' AND datname = current_database()`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting == 0 || time.Now().After(deadline) {
+			break
+		}
+	}
+	if waiting != 0 {
+		t.Fatalf("%d statements still wait on the lock after their request ended", waiting)
+	}
+	if r, err := http.Get(base + "/readyz"); err != nil || r.StatusCode != 200 {
+		t.Fatalf("readyz while a table is locked: %v %v", r, err)
+	}
+}
