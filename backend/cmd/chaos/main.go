@@ -395,7 +395,7 @@ func postgresFault(ctx context.Context, s *server, tok, db, mode string) {
 	}
 	name := map[string]string{"fast": "PostgreSQL stopped (fast) 3s under writes", "immediate": "PostgreSQL crashed (immediate) 3s under writes"}[mode]
 	report(name, "every 201 present once, no extra rows, errors 503+Retry-After",
-		fmt.Sprintf("%d/%d written, %d missing, %d duplicates, %d rows without a 201, %d errors (%d not 503), %d retried to 201, recovery %s",
+		fmt.Sprintf("%d/%d written, %d missing, %d duplicates, %d rows without a 201, %d errors (%d not 503), %d retried to 201, first 201 %s after PostgreSQL accepted connections again",
 			ok2xx.Load(), writers*perWriter, missing, dupes, present-len(okKeys), non2xx.Load(), not503.Load(), replays.Load(), recovery),
 		ok2xx.Load() == writers*perWriter && missing == 0 && dupes == 0 && present == len(okKeys) && not503.Load() == 0)
 }
