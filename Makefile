@@ -14,7 +14,7 @@ ACTIONLINT := $(TOOLS_CACHE)/actionlint-$(ACTIONLINT_VERSION)/actionlint
 export KUBE_SCORE_DIR ?= $(TOOLS_CACHE)/kube-score
 
 .PHONY: help up down preview build test test-program test-chart test-backend test-frontend \
-        test-frontend-e2e lint bench-backend ask e2e e2e-node tools tools-node clean
+        test-frontend-e2e lint bench-backend chaos-backend ask e2e e2e-node tools tools-node clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -57,6 +57,9 @@ test-frontend-e2e: ## the built app behind nginx, the real backend and PostgreSQ
 
 bench-backend: ## API throughput and latency against PostgreSQL's own (pgbench) on loopback
 	bench/backend.sh
+
+chaos-backend: ## fault scenarios (PostgreSQL crash, table lock, large bodies, SIGTERM) on loopback: a table
+	bench/chaos-backend.sh
 
 ask: ## ask kubectl-ai, as the read-only ops identity: make ask Q="why is the backend not ready?"
 	@scripts/ask.sh "$(Q)"

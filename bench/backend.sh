@@ -41,7 +41,7 @@ echo "building server..." >&2
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 base="http://127.0.0.1:$port"
 DATABASE_URL="$TEST_DATABASE_URL" JWT_SECRET="bench-secret-0123456789abcdef-0123456789" \
-  LISTEN_HOST=127.0.0.1 PORT="$port" LOG_LEVEL="${LOG_LEVEL:-info}" DB_MAX_CONNS="${DB_MAX_CONNS:-8}" \
+  LISTEN_HOST=127.0.0.1 PORT="$port" LOG_LEVEL="${LOG_LEVEL:-info}" DB_MAX_CONNS="${DB_MAX_CONNS:-8}" DRAIN_WINDOW=0s \
   "$work/server" >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 100); do

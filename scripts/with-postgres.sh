@@ -47,6 +47,10 @@ cleanup() {
     "${as_pg[@]}" "$pgbin/pg_ctl" -D "$pgdata" -m immediate -w stop >/dev/null 2>&1 || kill "$pgpid" 2>/dev/null || true
     wait "$pgpid" 2>/dev/null || true
   fi
+  # A server restarted by CMD (fault tests) is not our child: stop it by its data directory.
+  if [ -f "$pgdata/postmaster.pid" ]; then
+    "${as_pg[@]}" "$pgbin/pg_ctl" -D "$pgdata" -m immediate -w stop >/dev/null 2>&1 || true
+  fi
   rm -rf "$tmp"
   exit "$rc"
 }
@@ -99,7 +103,7 @@ fi
   -c "CREATE DATABASE app" >/dev/null
 
 export TEST_DATABASE_URL="postgres://$pguser@127.0.0.1:$port/app?sslmode=disable"
-export WITH_POSTGRES_BIN="$pgbin" WITH_POSTGRES_HOST=127.0.0.1 WITH_POSTGRES_PORT="$port" WITH_POSTGRES_USER="$pguser"
+export WITH_POSTGRES_BIN="$pgbin" WITH_POSTGRES_DATA="$pgdata" WITH_POSTGRES_HOST=127.0.0.1 WITH_POSTGRES_PORT="$port" WITH_POSTGRES_USER="$pguser"
 echo "with-postgres.sh: PostgreSQL $("$pgbin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port" >&2
 
 set +e

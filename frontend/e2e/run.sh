@@ -83,7 +83,7 @@ if [ "${1:-}" = "--inner" ]; then
     : "${TEST_DATABASE_URL:?with-postgres.sh did not set TEST_DATABASE_URL}"
     DATABASE_URL="$TEST_DATABASE_URL" \
       JWT_SECRET="$(head -c 48 /dev/urandom | base64 | tr -d '\n')" \
-      PORT="$bport" LLM_PROVIDER=offline LOG_LEVEL=warn MIGRATE_ON_START=true \
+      PORT="$bport" LLM_PROVIDER=offline LOG_LEVEL=warn MIGRATE_ON_START=true DRAIN_WINDOW=0s \
       "$tmp/server" >"$tmp/backend.log" 2>&1 &
   fi
   backend_pid=$!

@@ -155,6 +155,11 @@ describe('App', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Try again' }));
     expect(await screen.findByText('Added task 1: eggs')).toBeTruthy();
     expect(screen.queryByText('Not sent.')).toBeNull();
+    // Trying again is the same action: the server sees the same Idempotency-Key both times.
+    const chats = fb.calls.filter((c) => c.path === '/api/chat');
+    expect(chats).toHaveLength(2);
+    expect(chats[0].idempotencyKey).toMatch(/^[0-9a-f]{32}$/);
+    expect(chats[1].idempotencyKey).toBe(chats[0].idempotencyKey);
   });
 
   it('an expired session goes back to the login screen with a notice', async () => {

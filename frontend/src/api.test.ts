@@ -1,5 +1,13 @@
 import { describe, expect, it, vi } from 'vitest';
-import { ApiError, createApi, isApiError, latestConversation, normalizeMessage, type FetchLike } from './api';
+import {
+  ApiError,
+  createApi,
+  isApiError,
+  latestConversation,
+  newIdempotencyKey,
+  normalizeMessage,
+  type FetchLike,
+} from './api';
 
 function respond(status: number, body?: unknown, raw?: string): FetchLike {
   return vi.fn(async () => new Response(raw ?? (body === undefined ? null : JSON.stringify(body)), { status }));
@@ -170,5 +178,45 @@ describe('normalizeMessage', () => {
     expect(m.role).toBe('assistant');
     expect(m.content).toBe('');
     expect(m.tool_calls[0].name).toBe('list_tasks');
+  });
+});
+
+describe('idempotent writes', () => {
+  const task = { id: 7, title: 'buy milk', description: '', completed: false, created_at: '', updated_at: '' };
+  const keyOf = (init?: RequestInit) => (init?.headers as Record<string, string>)['Idempotency-Key'];
+
+  it('sends a fresh Idempotency-Key per action on POST /api/tasks and /api/chat, none elsewhere', async () => {
+    const fetch = vi.fn<FetchLike>(async (url) =>
+      String(url).endsWith('/chat')
+        ? new Response(JSON.stringify({ conversation_id: 1, reply: 'ok', tool_calls: [] }), { status: 200 })
+        : new Response(JSON.stringify(task), { status: 201 }),
+    );
+    const api = createApi({ fetch, getToken: () => 't' });
+    await api.createTask('buy milk');
+    await api.createTask('buy milk');
+    await api.chat('add buy milk');
+    await api.login('a@b.c', 'password1');
+    const keys = fetch.mock.calls.map(([, init]) => keyOf(init));
+    expect(keys[0]).toMatch(/^[0-9a-f]{32}$/);
+    expect(new Set(keys.slice(0, 3)).size).toBe(3);
+    expect(keys[3]).toBeUndefined();
+    await api.chat('again', 1, { idempotencyKey: 'given-key' });
+    expect(keyOf(fetch.mock.calls[4][1])).toBe('given-key');
+  });
+
+  it('sends the same key when the caller retries one action', async () => {
+    let n = 0;
+    const fetch = vi.fn<FetchLike>(async () => {
+      n++;
+      if (n === 1) return new Response(JSON.stringify({ error: 'busy' }), { status: 503, headers: { 'Retry-After': '1' } });
+      return new Response(JSON.stringify({ conversation_id: 3, reply: 'Added task 7: buy milk', tool_calls: [] }), { status: 200 });
+    });
+    const api = createApi({ fetch, getToken: () => 't' });
+    const key = newIdempotencyKey();
+    expect((await caught(api.chat('add buy milk', null, { idempotencyKey: key }))).kind).toBe('network');
+    expect((await api.chat('add buy milk', null, { idempotencyKey: key })).conversation_id).toBe(3);
+    const sent = fetch.mock.calls.map(([, init]) => [keyOf(init), init?.body]);
+    expect(sent[0][0]).toBe(key);
+    expect(sent[1]).toEqual(sent[0]);
   });
 });

@@ -218,14 +218,41 @@ export function latestConversation(list: Conversation[]): Conversation | null {
   return best;
 }
 
+/** Options of a write that the server may replay: see newIdempotencyKey. */
+export interface WriteOptions {
+  /**
+   * One key per user action (default: a fresh one per call). Sending the same action again with
+   * the same key — after a timeout, a dropped connection or a 503 — can never apply it twice:
+   * the server answers the first response again.
+   */
+  idempotencyKey?: string;
+}
+
+/** Header carrying the key (the backend's IdempotencyHeader). */
+export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
+
+/**
+ * A random key for one user action. crypto.getRandomValues, unlike crypto.randomUUID, also
+ * exists on plain-HTTP origins (the dev stack serves http://todo.local).
+ */
+export function newIdempotencyKey(): string {
+  const bytes = new Uint8Array(16);
+  if (globalThis.crypto?.getRandomValues) {
+    globalThis.crypto.getRandomValues(bytes);
+  } else {
+    for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(Math.random() * 256);
+  }
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
 export interface Api {
   signup(email: string, password: string): Promise<AuthResult>;
   login(email: string, password: string): Promise<AuthResult>;
   listTasks(filter?: TaskFilter): Promise<Task[]>;
-  createTask(title: string, description?: string): Promise<Task>;
+  createTask(title: string, description?: string, opts?: WriteOptions): Promise<Task>;
   updateTask(id: number, patch: TaskPatch): Promise<Task>;
   deleteTask(id: number): Promise<void>;
-  chat(message: string, conversationId?: ConversationId | null): Promise<ChatReply>;
+  chat(message: string, conversationId?: ConversationId | null, opts?: WriteOptions): Promise<ChatReply>;
   listConversations(): Promise<Conversation[]>;
   listMessages(conversationId: ConversationId): Promise<Message[]>;
 }
@@ -235,8 +262,15 @@ export function createApi(opts: ApiOptions = {}): Api {
   const doFetch: FetchLike = opts.fetch ?? ((input, init) => globalThis.fetch(input, init));
   const timeoutMs = opts.timeoutMs ?? 30_000;
 
-  async function request<T>(method: string, path: string, body?: unknown, authenticated = true): Promise<T> {
+  async function request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    authenticated = true,
+    idempotencyKey?: string,
+  ): Promise<T> {
     const headers: Record<string, string> = { Accept: 'application/json' };
+    if (idempotencyKey) headers[IDEMPOTENCY_HEADER] = idempotencyKey;
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     if (authenticated) {
       const token = opts.getToken?.();
@@ -303,10 +337,11 @@ export function createApi(opts: ApiOptions = {}): Api {
       const body = await request<unknown>('GET', `/tasks?status=${encodeURIComponent(filter)}`);
       return listOf(body, 'tasks').map(normalizeTask);
     },
-    async createTask(title, description) {
+    async createTask(title, description, opts) {
       const payload: { title: string; description?: string } = { title };
       if (description) payload.description = description;
-      return normalizeTask(await request<unknown>('POST', '/tasks', payload));
+      const key = opts?.idempotencyKey ?? newIdempotencyKey();
+      return normalizeTask(await request<unknown>('POST', '/tasks', payload, true, key));
     },
     async updateTask(id, patch) {
       return normalizeTask(await request<unknown>('PATCH', `/tasks/${encodeURIComponent(String(id))}`, patch));
@@ -314,10 +349,11 @@ export function createApi(opts: ApiOptions = {}): Api {
     async deleteTask(id) {
       await request<unknown>('DELETE', `/tasks/${encodeURIComponent(String(id))}`);
     },
-    async chat(message, conversationId) {
+    async chat(message, conversationId, opts) {
       const payload: { message: string; conversation_id?: ConversationId } = { message };
       if (conversationId !== null && conversationId !== undefined) payload.conversation_id = conversationId;
-      const body = await request<Record<string, unknown>>('POST', '/chat', payload);
+      const key = opts?.idempotencyKey ?? newIdempotencyKey();
+      const body = await request<Record<string, unknown>>('POST', '/chat', payload, true, key);
       return {
         conversation_id: body.conversation_id as ConversationId,
         reply: typeof body.reply === 'string' ? body.reply : '',

@@ -11,6 +11,8 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -23,16 +25,23 @@ func main() {
 	os.Exit(run(os.Args[1:]))
 }
 
-// tuneGC trades a little memory for throughput unless the operator set GOGC/GOMEMLIMIT: the
-// heap of this server is small, so the default GOGC=100 collects very often under load. The
-// soft limit keeps the heap bounded (the GC works harder near it) — measured peak RSS stays
-// well under 60 MB in bench/backend.sh.
+// tuneGC trades a little memory for throughput unless the operator set GOGC: the heap of this
+// server is small, so the default GOGC=100 collects very often under load. The soft memory
+// limit keeps the process under its container's limit: GOMEMLIMIT if set, else 3/4 of
+// MEMORY_LIMIT (the container limit in bytes, which the chart passes from the downward API; the
+// rest is headroom for what the runtime cannot return at once), else 40 MiB — measured peak RSS
+// stays well under 60 MB in bench/backend.sh. The API's request bounds are sized from it
+// (httpapi.LimitsFor).
 func tuneGC() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(40 << 20)
+		limit := int64(40 << 20)
+		if v, err := strconv.ParseInt(strings.TrimSpace(os.Getenv("MEMORY_LIMIT")), 10, 64); err == nil && v > 0 {
+			limit = v / 4 * 3
+		}
+		debug.SetMemoryLimit(limit)
 	}
 }
 

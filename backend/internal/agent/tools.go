@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/todo-chatbot/todo-chatbot/backend/internal/input"
 	"github.com/todo-chatbot/todo-chatbot/backend/internal/store"
 )
 
@@ -181,6 +182,9 @@ func (t *Tools) call(ctx context.Context, name string, args []byte) (Result, err
 		if len(a.Title) > MaxTitleLen || len(a.Description) > MaxDescriptionLen {
 			return Result{}, errUser{"title or description too long"}
 		}
+		if err := checkText(a.Title, a.Description); err != nil {
+			return Result{}, err
+		}
 		task, err := t.Store.CreateTask(ctx, t.UserID, a.Title, a.Description)
 		return Result{Task: &task}, err
 	case ToolList:
@@ -233,6 +237,16 @@ func (t *Tools) call(ctx context.Context, name string, args []byte) (Result, err
 			}
 			a.Description = &s
 		}
+		if a.Title != nil {
+			if err := checkText(*a.Title, ""); err != nil {
+				return Result{}, err
+			}
+		}
+		if a.Description != nil {
+			if err := checkText("", *a.Description); err != nil {
+				return Result{}, err
+			}
+		}
 		if a.Title == nil && a.Description == nil && a.Completed == nil {
 			return Result{}, errUser{"nothing to update: give title, description or completed"}
 		}
@@ -245,6 +259,17 @@ func (t *Tools) call(ctx context.Context, name string, args []byte) (Result, err
 	default:
 		return Result{}, errUser{"unknown tool " + name}
 	}
+}
+
+// checkText applies the API's text rules to what a model asks to store.
+func checkText(title, description string) error {
+	if p := input.Problem(title, false); p != "" {
+		return errUser{"title " + p}
+	}
+	if p := input.Problem(description, true); p != "" {
+		return errUser{"description " + p}
+	}
+	return nil
 }
 
 // Brain decides, from the stored history and the new user message, which tools to call and

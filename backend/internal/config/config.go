@@ -25,6 +25,10 @@ type Config struct {
 	CORSOrigins     []string
 	MigrateOnStart  bool
 	ShutdownTimeout time.Duration
+	DrainWindow     time.Duration // after SIGTERM: /readyz fails but requests are still served
+	RequestTimeout  time.Duration // deadline of every API request except chat turns (ChatTimeout)
+	MaxInFlight     int           // API requests served at once; beyond it 503 at once
+	IdempotencyTTL  time.Duration // how long an Idempotency-Key's first response is kept
 	BcryptCost      int
 	DBMaxConns      int32
 	TrustProxy      bool // take the client address from X-Forwarded-For (set only behind a proxy)
@@ -117,6 +121,18 @@ func Load(getenv func(string) string) (*Config, error) {
 	if c.ShutdownTimeout, err = duration(get, "SHUTDOWN_TIMEOUT", "15s"); err != nil {
 		return nil, err
 	}
+	if c.DrainWindow, err = durationOrZero(get, "DRAIN_WINDOW", "5s"); err != nil {
+		return nil, err
+	}
+	if c.RequestTimeout, err = duration(get, "REQUEST_TIMEOUT", "10s"); err != nil {
+		return nil, err
+	}
+	if c.MaxInFlight, err = integer(get, "MAX_IN_FLIGHT", "128", 1, 100000); err != nil {
+		return nil, err
+	}
+	if c.IdempotencyTTL, err = duration(get, "IDEMPOTENCY_TTL", "24h"); err != nil {
+		return nil, err
+	}
 	if c.BcryptCost, err = integer(get, "BCRYPT_COST", "12", 4, 31); err != nil {
 		return nil, err
 	}
@@ -141,6 +157,14 @@ func duration(get func(string, string) string, k, def string) (time.Duration, er
 	d, err := time.ParseDuration(get(k, def))
 	if err != nil || d <= 0 {
 		return 0, &Error{k, "must be a positive duration such as 15s"}
+	}
+	return d, nil
+}
+
+func durationOrZero(get func(string, string) string, k, def string) (time.Duration, error) {
+	d, err := time.ParseDuration(get(k, def))
+	if err != nil || d < 0 {
+		return 0, &Error{k, "must be a duration such as 5s (0 for none)"}
 	}
 	return d, nil
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/todo-chatbot/todo-chatbot/backend/internal/auth"
 	"github.com/todo-chatbot/todo-chatbot/backend/internal/httpapi"
 	"github.com/todo-chatbot/todo-chatbot/backend/internal/store"
+	"github.com/todo-chatbot/todo-chatbot/backend/internal/testdb"
 )
 
 func claims(sub string, exp time.Time) jwt.RegisteredClaims {
@@ -525,22 +526,35 @@ func TestReadyzWhenDatabaseDown(t *testing.T) {
 	if r := h.req("GET", "/healthz", "", nil); r.status != 200 {
 		t.Fatalf("healthz must not depend on the database: %d", r.status)
 	}
-	// API calls fail with a generic 500, no driver details.
+	// API calls answer 503 with Retry-After (retry later), no driver details.
 	tok, _ := (&auth.Tokens{Secret: cfg.JWTSecret, TTL: time.Hour}).Issue(1)
-	r = h.req("GET", "/api/tasks", tok, nil)
-	if r.status != 500 || r.errorMsg(t) != "internal error" {
-		t.Fatalf("db down: %d %s", r.status, r.body)
+	for _, c := range []struct{ method, path, body string }{
+		{"GET", "/api/tasks", ""}, {"POST", "/api/tasks", `{"title":"x"}`}, {"POST", "/api/chat", `{"message":"add x"}`},
+		{"POST", "/api/auth/login", `{"email":"a@b.example","password":"password1"}`},
+	} {
+		var body any
+		if c.body != "" {
+			body = c.body
+		}
+		r = h.req(c.method, c.path, tok, body)
+		if r.status != http.StatusServiceUnavailable || r.header.Get("Retry-After") == "" || strings.Contains(string(r.body), "127.0.0.1") {
+			t.Fatalf("%s %s with the database down: %d %v %s", c.method, c.path, r.status, r.header, r.body)
+		}
 	}
-	// Closing the real pool (database gone for this replica) is also reported.
-	pool2, _ := pgxpool.New(context.Background(), cfg.DatabaseURL)
+	// A draining replica (shutting down) reports not ready although the database is up.
+	pool2 := testdb.Pool(t)
 	api2 := httpapi.New(cfg, quietLogger(), pool2, agent.Offline{})
+	t.Cleanup(api2.Close)
 	h.srv = newServer(t, api2)
 	if r := h.req("GET", "/readyz", "", nil); r.status != 200 {
 		t.Fatalf("readyz with the database up: %d", r.status)
 	}
-	pool2.Close()
+	api2.Drain()
 	if r := h.req("GET", "/readyz", "", nil); r.status != http.StatusServiceUnavailable {
-		t.Fatalf("readyz after the pool closed: %d", r.status)
+		t.Fatalf("readyz while draining: %d", r.status)
+	}
+	if r := h.req("GET", "/healthz", "", nil); r.status != 200 {
+		t.Fatalf("healthz while draining: %d", r.status)
 	}
 }
 

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/mail"
 	"strconv"
@@ -50,7 +51,7 @@ func validEmail(e string) bool {
 
 func (s *Server) signup(w http.ResponseWriter, r *http.Request) {
 	var c credentials
-	if !s.decode(w, r, &c) {
+	if _, ok := s.decode(w, r, &c); !ok {
 		return
 	}
 	c.Email = strings.TrimSpace(c.Email)
@@ -68,21 +69,25 @@ func (s *Server) signup(w http.ResponseWriter, r *http.Request) {
 	}
 	hash, err := auth.HashPassword(c.Password, s.cfg.BcryptCost)
 	if err != nil {
-		s.internalError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
-	u, err := s.store.CreateUser(r.Context(), c.Email, hash)
+	var u store.User
+	err = s.write(r.Context(), func(tx *store.Tx) (err error) {
+		u, err = tx.CreateUser(r.Context(), c.Email, hash)
+		return err
+	})
 	if errors.Is(err, store.ErrEmailTaken) {
 		writeError(w, http.StatusConflict, "an account with this email already exists")
 		return
 	}
 	if err != nil {
-		s.internalError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	token, err := s.tokens.Issue(u.ID)
 	if err != nil {
-		s.internalError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	s.log.Info("user signed up", "request_id", RequestID(r.Context()), "user_id", u.ID)
@@ -91,7 +96,7 @@ func (s *Server) signup(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	var c credentials
-	if !s.decode(w, r, &c) {
+	if _, ok := s.decode(w, r, &c); !ok {
 		return
 	}
 	email := strings.ToLower(strings.TrimSpace(c.Email))
@@ -102,7 +107,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	ip := s.clientIP(r)
 	ok, err := s.store.LoginAllowed(r.Context(), ip, email, s.limits)
 	if err != nil {
-		s.internalError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	if !ok {
@@ -113,12 +118,12 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	u, err := s.store.UserByEmail(r.Context(), email)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		s.internalError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	good := auth.CheckPasswordOrDummy(u.PasswordHash, c.Password, s.cfg.BcryptCost) && u.ID != 0
 	if err := s.store.RecordLogin(r.Context(), ip, email, good, s.limits); err != nil {
-		s.internalError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	if !good {
@@ -127,7 +132,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	token, err := s.tokens.Issue(u.ID)
 	if err != nil {
-		s.internalError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, authResponse{Token: token, User: u})
@@ -149,7 +154,7 @@ func (s *Server) listTasks(w http.ResponseWriter, r *http.Request) {
 	}
 	tasks, err := s.store.ListTasks(r.Context(), userID(r.Context()), status)
 	if err != nil {
-		s.internalError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, tasks)
@@ -184,7 +189,12 @@ func checkDescription(d string) string {
 
 func (s *Server) createTask(w http.ResponseWriter, r *http.Request) {
 	var req createTaskRequest
-	if !s.decode(w, r, &req) {
+	raw, ok := s.decode(w, r, &req)
+	if !ok {
+		return
+	}
+	key, ok := idempotencyKey(w, r)
+	if !ok {
 		return
 	}
 	req.Title = strings.TrimSpace(req.Title)
@@ -196,13 +206,45 @@ func (s *Server) createTask(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, msg)
 		return
 	}
-	t, err := s.store.CreateTask(r.Context(), userID(r.Context()), req.Title, req.Description)
-	if err != nil {
-		s.internalError(w, r, err)
+	ctx, uid := r.Context(), userID(r.Context())
+	if key == "" {
+		var t store.Task
+		err := s.write(ctx, func(tx *store.Tx) (err error) {
+			t, err = tx.CreateTask(ctx, uid, req.Title, req.Description)
+			return err
+		})
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		w.Header().Set("Location", "/api/tasks/"+strconv.FormatInt(t.ID, 10))
+		writeJSON(w, http.StatusCreated, t)
 		return
 	}
-	w.Header().Set("Location", "/api/tasks/"+strconv.FormatInt(t.ID, 10))
-	writeJSON(w, http.StatusCreated, t)
+	// The key and the task commit together: the key exists exactly when the task does.
+	var resp store.Response
+	var replay *store.Response
+	err := s.store.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		if replay, err = tx.ClaimKey(ctx, uid, key, requestHash(r, raw), s.cfg.IdempotencyTTL); err != nil || replay != nil {
+			return err
+		}
+		t, err := tx.CreateTask(ctx, uid, req.Title, req.Description)
+		if err != nil {
+			return err
+		}
+		resp = store.Response{Status: http.StatusCreated, Location: "/api/tasks/" + strconv.FormatInt(t.ID, 10), Body: jsonBody(t)}
+		return tx.SaveResponse(ctx, uid, key, resp)
+	})
+	switch {
+	case keyConflict(w, err):
+	case err != nil:
+		s.fail(w, r, err)
+	case replay != nil:
+		writeStored(w, *replay, true)
+	default:
+		writeStored(w, resp, false)
+	}
 }
 
 // pathID parses the {id} wildcard; any non-positive or non-numeric id is simply not found.
@@ -216,7 +258,7 @@ func (s *Server) taskResult(w http.ResponseWriter, r *http.Request, t store.Task
 	case errors.Is(err, store.ErrNotFound):
 		writeError(w, http.StatusNotFound, "task not found")
 	case err != nil:
-		s.internalError(w, r, err)
+		s.fail(w, r, err)
 	case status == http.StatusNoContent:
 		w.WriteHeader(http.StatusNoContent)
 	default:
@@ -237,6 +279,26 @@ func (s *Server) taskByID(op func(ctx context.Context, userID, id int64) (store.
 	}
 }
 
+// write runs one API write in an explicit transaction, never as an autocommit statement: when
+// the request's deadline passes while the statement waits (on a lock, say), the client is told
+// 503 and pgx gives up on the connection with a cancel request — which is racy: one that lands
+// before the statement runs is lost, and PostgreSQL, which does not notice a vanished client
+// while it waits, then autocommits the statement once the wait ends (measured: a table lock
+// under load left such phantom tasks). In a transaction the statement finds no COMMIT and rolls
+// back, so a 503 is never a write.
+func (s *Server) write(ctx context.Context, fn func(tx *store.Tx) error) error {
+	return s.store.InTx(ctx, fn)
+}
+
+// deleteTask is taskByID's operation for DELETE, in a transaction (see write).
+func (s *Server) deleteTask(ctx context.Context, uid, id int64) (t store.Task, err error) {
+	err = s.write(ctx, func(tx *store.Tx) (err error) {
+		t, err = tx.DeleteTask(ctx, uid, id)
+		return err
+	})
+	return t, err
+}
+
 type patchTaskRequest struct {
 	Title       *string `json:"title"`
 	Description *string `json:"description"`
@@ -250,7 +312,7 @@ func (s *Server) patchTask(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req patchTaskRequest
-	if !s.decode(w, r, &req) {
+	if _, ok := s.decode(w, r, &req); !ok {
 		return
 	}
 	if req.Title == nil && req.Description == nil && req.Completed == nil {
@@ -271,8 +333,12 @@ func (s *Server) patchTask(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	t, err := s.store.UpdateTask(r.Context(), userID(r.Context()), id,
-		store.TaskPatch{Title: req.Title, Description: req.Description, Completed: req.Completed})
+	var t store.Task
+	err := s.write(r.Context(), func(tx *store.Tx) (err error) {
+		t, err = tx.UpdateTask(r.Context(), userID(r.Context()), id,
+			store.TaskPatch{Title: req.Title, Description: req.Description, Completed: req.Completed})
+		return err
+	})
 	s.taskResult(w, r, t, err, http.StatusOK)
 }
 
@@ -289,7 +355,12 @@ type chatResponse struct {
 
 func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	var req chatRequest
-	if !s.decode(w, r, &req) {
+	raw, ok := s.decode(w, r, &req)
+	if !ok {
+		return
+	}
+	key, ok := idempotencyKey(w, r)
+	if !ok {
 		return
 	}
 	msg := strings.TrimSpace(req.Message)
@@ -300,22 +371,67 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	case utf8.RuneCountInString(msg) > MaxMessageLen || !utf8.ValidString(msg):
 		writeError(w, http.StatusBadRequest, "message must be valid UTF-8 of at most 4000 characters")
 		return
+	case req.ConversationID != nil && *req.ConversationID <= 0:
+		writeError(w, http.StatusNotFound, "conversation not found")
+		return
 	}
-	ctx := r.Context()
-	uid := userID(ctx)
+	rctx := r.Context()
+	uid := userID(rctx)
+	// One transaction holds the whole turn: every tool write and the saved conversation commit
+	// together or not at all, so the client is never told "failed" about a task that exists.
+	// It holds a pool connection while the model thinks, so at most half the pool serves chat
+	// turns and the rest stays for the task API. Waiting for either is bounded by the request's
+	// deadline (503 beyond it).
+	select {
+	case s.chatSlots <- struct{}{}:
+		defer func() { <-s.chatSlots }()
+	case <-rctx.Done():
+		s.fail(w, r, rctx.Err())
+		return
+	}
+	tx, err := s.store.Begin(rctx)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	// From here the turn runs to its end even if the client goes away (a retry with the same
+	// Idempotency-Key then gets its answer); only ChatTimeout or a cut shutdown stops it.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(rctx), ChatTimeout)
+	defer cancel()
+	defer context.AfterFunc(s.stopped, cancel)()
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	fail := func(err error) {
+		if errors.Is(err, context.Canceled) && s.stopped.Err() != nil {
+			err = fmt.Errorf("%w: server stopping", context.DeadlineExceeded) // shutting down: 503
+		}
+		s.fail(w, r.WithContext(ctx), err)
+	}
+
+	if key != "" {
+		replay, err := tx.ClaimKey(ctx, uid, key, requestHash(r, raw), s.cfg.IdempotencyTTL)
+		switch {
+		case keyConflict(w, err):
+			return
+		case err != nil:
+			fail(err)
+			return
+		case replay != nil:
+			writeStored(w, *replay, true)
+			return
+		}
+	}
 	var convID int64
 	var history []store.Message
 	title := ""
 	if req.ConversationID != nil {
 		convID = *req.ConversationID
-		var err error
-		history, err = s.store.Messages(ctx, uid, convID, HistoryLimit)
-		if errors.Is(err, store.ErrNotFound) || convID == 0 {
+		history, err = tx.Messages(ctx, uid, convID, HistoryLimit)
+		if errors.Is(err, store.ErrNotFound) {
 			writeError(w, http.StatusNotFound, "conversation not found")
 			return
 		}
 		if err != nil {
-			s.internalError(w, r, err)
+			fail(err)
 			return
 		}
 		// A window must start at a user message so tool results are never orphaned.
@@ -328,46 +444,55 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 			title = string([]rune(title)[:80])
 		}
 	}
-	tools := &agent.Tools{Store: s.store, UserID: uid}
-	// Bounded below the server's WriteTimeout, however many model round trips the brain makes.
-	bctx, cancel := context.WithTimeout(ctx, ChatTimeout)
-	defer cancel()
-	reply, turn, err := s.brain.Respond(bctx, history, msg, tools)
+	tools := &agent.Tools{Store: tx, UserID: uid}
+	reply, turn, err := s.brain.Respond(ctx, history, msg, tools)
 	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+		// Rolled back: whatever the tools did in this turn is undone, as the answer says.
+		if errors.Is(err, context.DeadlineExceeded) && s.stopped.Err() == nil {
 			s.log.Error("chat turn timed out", "request_id", RequestID(ctx))
-			writeError(w, http.StatusGatewayTimeout, "the assistant took too long; try again")
+			writeError(w, http.StatusGatewayTimeout, "the assistant took too long; nothing was changed, try again")
 			return
 		}
-		if errors.Is(err, agent.ErrLLM) {
-			s.log.Error("language model failed", "request_id", RequestID(ctx), "err", err.Error())
-			writeError(w, http.StatusBadGateway, "the language model is unavailable; try again later")
+		if errors.Is(err, agent.ErrLLM) && s.stopped.Err() == nil {
+			s.log.Error("language model failed", "request_id", RequestID(ctx), "err", err.Error(), "tool_calls", len(tools.Calls))
+			writeError(w, http.StatusBadGateway, "the language model is unavailable; nothing was changed, try again later")
 			return
 		}
-		s.internalError(w, r, err)
+		fail(err)
 		return
 	}
 	msgs := append([]store.Message{{Role: "user", Content: msg}}, turn...)
-	convID, err = s.store.SaveTurn(ctx, uid, convID, title, msgs)
+	convID, err = tx.SaveTurn(ctx, uid, convID, title, msgs)
 	if errors.Is(err, store.ErrNotFound) {
 		writeError(w, http.StatusNotFound, "conversation not found")
 		return
 	}
 	if err != nil {
-		s.internalError(w, r, err)
+		fail(err)
 		return
 	}
 	calls := tools.Calls
 	if calls == nil {
 		calls = []agent.CallRecord{}
 	}
-	writeJSON(w, http.StatusOK, chatResponse{ConversationID: convID, Reply: reply, ToolCalls: calls})
+	resp := store.Response{Status: http.StatusOK, Body: jsonBody(chatResponse{ConversationID: convID, Reply: reply, ToolCalls: calls})}
+	if key != "" {
+		if err := tx.SaveResponse(ctx, uid, key, resp); err != nil {
+			fail(err)
+			return
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		fail(err)
+		return
+	}
+	writeStored(w, resp, false)
 }
 
 func (s *Server) listConversations(w http.ResponseWriter, r *http.Request) {
 	convs, err := s.store.ListConversations(r.Context(), userID(r.Context()))
 	if err != nil {
-		s.internalError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, convs)
@@ -385,7 +510,7 @@ func (s *Server) conversationMessages(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		s.internalError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, msgs)

@@ -38,6 +38,7 @@ func quietLogger() *slog.Logger { return slog.New(slog.NewJSONHandler(io.Discard
 
 type harness struct {
 	t   testing.TB
+	api *httpapi.Server
 	srv *httptest.Server
 	ip  string // this client's address as the (trusted) proxy reports it
 }
@@ -46,15 +47,25 @@ type harness struct {
 // client address so login rate limits of parallel tests do not interact.
 func newHarness(t testing.TB, env map[string]string, brain agent.Brain) *harness {
 	t.Helper()
+	return newHarnessWith(t, env, brain, nil)
+}
+
+// newHarnessWith is newHarness with a hook to adjust the API before it serves.
+func newHarnessWith(t testing.TB, env map[string]string, brain agent.Brain, setup func(*httpapi.Server)) *harness {
+	t.Helper()
 	cfg := testConfig(t, env)
 	pool := testdb.Pool(t)
 	if brain == nil {
 		brain = agent.Offline{}
 	}
 	api := httpapi.New(cfg, quietLogger(), pool, brain)
+	t.Cleanup(api.Close)
+	if setup != nil {
+		setup(api)
+	}
 	srv := httptest.NewServer(api.Handler())
 	t.Cleanup(srv.Close)
-	return &harness{t: t, srv: srv, ip: fmt.Sprintf("10.%d.%d.%d", rand.IntN(250), rand.IntN(250), 1+rand.IntN(250))}
+	return &harness{t: t, api: api, srv: srv, ip: fmt.Sprintf("10.%d.%d.%d", rand.IntN(250), rand.IntN(250), 1+rand.IntN(250))}
 }
 
 type resp struct {
@@ -185,4 +196,16 @@ func newServer(t testing.TB, api *httpapi.Server) *httptest.Server {
 	srv := httptest.NewServer(api.Handler())
 	t.Cleanup(srv.Close)
 	return srv
+}
+
+func itoa(n int64) string { return fmt.Sprint(n) }
+
+func countRole(msgs []store.Message, role string) int {
+	n := 0
+	for _, m := range msgs {
+		if m.Role == role {
+			n++
+		}
+	}
+	return n
 }

@@ -12,6 +12,7 @@ type Metrics struct {
 	Registry *prometheus.Registry
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+	shed     *prometheus.CounterVec
 }
 
 // NewMetrics registers the HTTP metrics, Go/process collectors and, if pool is set, pool stats.
@@ -27,8 +28,12 @@ func NewMetrics(pool *pgxpool.Pool) *Metrics {
 			Help:    "HTTP request latency by method and route pattern.",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}, []string{"method", "route"}),
+		shed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "http_requests_shed_total",
+			Help: "API requests answered 503 at once because a bound was reached, by bound.",
+		}, []string{"reason"}),
 	}
-	m.Registry.MustRegister(m.requests, m.latency,
+	m.Registry.MustRegister(m.requests, m.latency, m.shed,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if pool != nil {
 		m.Registry.MustRegister(&poolCollector{pool: pool})

@@ -142,11 +142,11 @@ func (s *Server) cors(next http.Handler) http.Handler {
 			h := w.Header()
 			h.Set("Access-Control-Allow-Origin", origin)
 			h.Add("Vary", "Origin")
-			h.Set("Access-Control-Expose-Headers", "X-Request-ID")
+			h.Set("Access-Control-Expose-Headers", "X-Request-ID, Retry-After, "+ReplayedHeader)
 			if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
 				h.Set("Access-Control-Allow-Methods", "GET, POST, PATCH, DELETE, OPTIONS")
 				// Mcp-*: browser-based MCP clients (e.g. an inspector) on an allowed origin.
-				h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Request-ID, Mcp-Protocol-Version, Mcp-Session-Id")
+				h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Request-ID, "+IdempotencyHeader+", Mcp-Protocol-Version, Mcp-Session-Id")
 				h.Set("Access-Control-Max-Age", "600")
 				w.WriteHeader(http.StatusNoContent)
 				return

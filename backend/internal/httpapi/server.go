@@ -5,12 +5,9 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"io"
 	"log/slog"
 	"net/http"
-	"strings"
-	"time"
+	"runtime/debug"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -20,9 +17,6 @@ import (
 	"github.com/todo-chatbot/todo-chatbot/backend/internal/config"
 	"github.com/todo-chatbot/todo-chatbot/backend/internal/store"
 )
-
-// MaxBodyBytes bounds every request body (413 above).
-const MaxBodyBytes = 1 << 20
 
 // HistoryLimit is how many stored messages of a conversation feed the brain each turn.
 const HistoryLimit = 60
@@ -37,19 +31,31 @@ type Server struct {
 	brain   agent.Brain
 	metrics *Metrics
 	limits  store.LoginLimits
+
+	admission *admission
+	chatSlots chan struct{} // chat turns holding a pool connection at once
+	ready     *readiness
+	stopped   context.Context // cancelled by Abort
+	abort     context.CancelFunc
 }
 
-// New builds a Server.
+// New builds a Server. Its request bounds come from cfg and the Go memory limit (LimitsFor).
 func New(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, brain agent.Brain) *Server {
+	stopped, abort := context.WithCancel(context.Background())
 	return &Server{
-		cfg:     cfg,
-		log:     log,
-		pool:    pool,
-		store:   store.New(pool),
-		tokens:  &auth.Tokens{Secret: cfg.JWTSecret, TTL: cfg.TokenTTL},
-		brain:   brain,
-		metrics: NewMetrics(pool),
-		limits:  store.LoginLimits{Window: cfg.LoginWindow, PerIP: cfg.LoginPerIP, PerAccount: cfg.LoginPerAccount},
+		admission: newAdmission(LimitsFor(debug.SetMemoryLimit(-1), cfg.MaxInFlight)),
+		chatSlots: make(chan struct{}, max(1, cfg.DBMaxConns/2)),
+		ready:     newReadiness(pool.Config().ConnConfig),
+		stopped:   stopped,
+		abort:     abort,
+		cfg:       cfg,
+		log:       log,
+		pool:      pool,
+		store:     store.New(pool),
+		tokens:    &auth.Tokens{Secret: cfg.JWTSecret, TTL: cfg.TokenTTL},
+		brain:     brain,
+		metrics:   NewMetrics(pool),
+		limits:    store.LoginLimits{Window: cfg.LoginWindow, PerIP: cfg.LoginPerIP, PerAccount: cfg.LoginPerAccount},
 	}
 }
 
@@ -68,7 +74,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/tasks", s.requireAuth(s.createTask))
 	mux.HandleFunc("GET /api/tasks/{id}", s.requireAuth(s.taskByID(s.store.GetTask, http.StatusOK)))
 	mux.HandleFunc("PATCH /api/tasks/{id}", s.requireAuth(s.patchTask))
-	mux.HandleFunc("DELETE /api/tasks/{id}", s.requireAuth(s.taskByID(s.store.DeleteTask, http.StatusNoContent)))
+	mux.HandleFunc("DELETE /api/tasks/{id}", s.requireAuth(s.taskByID(s.deleteTask, http.StatusNoContent)))
 
 	mux.HandleFunc("POST /api/chat", s.requireAuth(s.chat))
 	mux.HandleFunc("GET /api/conversations", s.requireAuth(s.listConversations))
@@ -76,15 +82,22 @@ func (s *Server) Handler() http.Handler {
 
 	mux.Handle(MCPPath, s.mcpHandler())
 
-	return s.observe(s.cors(jsonMuxErrors(mux)))
+	return s.observe(s.cors(s.route(mux)))
 }
 
-// jsonMuxErrors turns the mux's own plain-text 404 and 405 answers into JSON errors (keeping
-// the Allow header of a 405).
-func jsonMuxErrors(mux *http.ServeMux) http.Handler {
+// Limits returns the request bounds in force.
+func (s *Server) Limits() Limits { return s.admission.limits }
+
+// SetLimits replaces the request bounds (before serving).
+func (s *Server) SetLimits(l Limits) { s.admission = newAdmission(l) }
+
+// route admits matched requests (limits.go) and turns the mux's own plain-text 404 and 405
+// answers into JSON errors (keeping the Allow header of a 405).
+func (s *Server) route(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, pattern := mux.Handler(r); pattern != "" {
-			mux.ServeHTTP(w, r)
+			r.Pattern = pattern
+			s.admit(w, r, mux)
 			return
 		}
 		c := &captureStatus{header: http.Header{}}
@@ -127,76 +140,15 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v)
 }
 
+// jsonBody is v as writeJSON sends it (v is always encodable here).
+func jsonBody(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return append(b, '\n')
+}
+
 func writeError(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, status, errorBody{Error: msg})
-}
-
-// internalError logs err with the request id and answers a generic 500 (no SQL, no stack).
-func (s *Server) internalError(w http.ResponseWriter, r *http.Request, err error) {
-	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
-		s.log.Info("request cancelled by client", "request_id", RequestID(r.Context()))
-		writeError(w, 499, "request cancelled")
-		return
-	}
-	s.log.Error("internal error", "request_id", RequestID(r.Context()), "err", err.Error())
-	writeError(w, http.StatusInternalServerError, "internal error")
-}
-
-// DecodeJSON reads exactly one JSON object into v with a 1 MiB limit and no unknown fields.
-// It returns the status and message to answer on failure.
-func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) (int, string) {
-	body := http.MaxBytesReader(w, r.Body, MaxBodyBytes)
-	dec := json.NewDecoder(body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var mbe *http.MaxBytesError
-		var ute *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &mbe):
-			return http.StatusRequestEntityTooLarge, "request body too large (limit 1 MiB)"
-		case errors.Is(err, io.EOF):
-			return http.StatusBadRequest, "request body must be a JSON object"
-		case strings.HasPrefix(err.Error(), "json: unknown field "):
-			return http.StatusBadRequest, "unknown field " + strings.TrimPrefix(err.Error(), "json: unknown field ")
-		case errors.As(err, &ute):
-			if ute.Field != "" {
-				return http.StatusBadRequest, "field " + ute.Field + " has the wrong type"
-			}
-			return http.StatusBadRequest, "request body must be a JSON object"
-		default:
-			return http.StatusBadRequest, "malformed JSON"
-		}
-	}
-	// Exactly one value: anything but whitespace after it is malformed.
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return http.StatusRequestEntityTooLarge, "request body too large (limit 1 MiB)"
-		}
-		return http.StatusBadRequest, "malformed JSON: trailing data after the object"
-	}
-	return 0, ""
-}
-
-func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) bool {
-	if status, msg := DecodeJSON(w, r, v); status != 0 {
-		writeError(w, status, msg)
-		return false
-	}
-	return true
-}
-
-func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-}
-
-func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
-	if err := s.pool.Ping(ctx); err != nil {
-		s.log.Warn("readiness check failed", "request_id", RequestID(r.Context()), "err", err.Error())
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": "database unreachable"})
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }

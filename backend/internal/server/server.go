@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -33,6 +35,14 @@ func NewPool(ctx context.Context, cfg *config.Config) (*pgxpool.Pool, error) {
 	pc.HealthCheckPeriod = 30 * time.Second
 	if pc.ConnConfig.ConnectTimeout == 0 {
 		pc.ConnConfig.ConnectTimeout = 5 * time.Second
+	}
+	// Server-side backstops of the request deadlines (which cancel queries from the client
+	// side): no statement outlives its request, no transaction sits idle past a chat turn.
+	if pc.ConnConfig.RuntimeParams["statement_timeout"] == "" {
+		pc.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(cfg.RequestTimeout.Milliseconds(), 10)
+	}
+	if pc.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] == "" {
+		pc.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = strconv.FormatInt((httpapi.ChatTimeout + 10*time.Second).Milliseconds(), 10)
 	}
 	if pc.ConnConfig.RuntimeParams["application_name"] == "" {
 		pc.ConnConfig.RuntimeParams["application_name"] = "todo-chatbot-backend"
@@ -83,8 +93,14 @@ func waitForDB(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error 
 	}
 }
 
-// Run serves on ln (or on :PORT when ln is nil) until ctx is done, then stops accepting,
-// waits for in-flight requests up to SHUTDOWN_TIMEOUT and closes the pool.
+// ErrRequestsCut is returned by Run when requests were still running at the end of
+// SHUTDOWN_TIMEOUT and had to be cut (main then exits non-zero).
+var ErrRequestsCut = errors.New("shutdown timeout reached: in-flight requests were cut")
+
+// Run serves on ln (or on :PORT when ln is nil) until ctx is done. Then it drains: /readyz
+// fails at once while requests are still served for DRAIN_WINDOW (the time the cluster needs
+// to take this replica out of the Service), then the listener closes and in-flight requests get
+// up to SHUTDOWN_TIMEOUT; those still running then are cut and Run returns ErrRequestsCut.
 func Run(ctx context.Context, cfg *config.Config, log *slog.Logger, ln net.Listener) error {
 	pool, err := NewPool(ctx, cfg)
 	if err != nil {
@@ -106,6 +122,7 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger, ln net.Liste
 		log.Warn("BCRYPT_COST is below 10: acceptable for tests only", "bcrypt_cost", cfg.BcryptCost)
 	}
 	api := httpapi.New(cfg, log, pool, NewBrain(cfg))
+	defer api.Close()
 	srv := &http.Server{
 		Handler:           api.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -122,24 +139,69 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger, ln net.Liste
 			return err
 		}
 	}
-	log.Info("listening", "addr", ln.Addr().String(), "llm_provider", cfg.LLMProvider)
+	lim := api.Limits()
+	log.Info("listening", "addr", ln.Addr().String(), "llm_provider", cfg.LLMProvider,
+		"go_memory_limit", debug.SetMemoryLimit(-1), "max_in_flight", lim.MaxInFlight, "body_budget", lim.BodyBudget,
+		"request_timeout", cfg.RequestTimeout.String(), "drain_window", cfg.DrainWindow.String())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	pruneDone := make(chan struct{})
+	pctx, stopPrune := context.WithCancel(context.WithoutCancel(ctx))
+	go func() { defer close(pruneDone); pruneKeys(pctx, store.New(pool), cfg.IdempotencyTTL, log) }()
+	defer func() { stopPrune(); <-pruneDone }()
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
 	}
+	api.Drain()
+	// Each connection closes after its current response: clients reconnect, and new
+	// connections go to the replicas still in the Service.
+	srv.SetKeepAlivesEnabled(false)
+	log.Info("draining: readiness fails, still serving", "drain_window", cfg.DrainWindow.String())
+	select {
+	case <-time.After(cfg.DrainWindow):
+	case err := <-errc:
+		return err
+	}
 	log.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
+	cut := false
 	if err := srv.Shutdown(sctx); err != nil {
-		log.Warn("graceful shutdown incomplete", "err", err.Error())
+		cut = true
+		log.Error("shutdown timeout reached: cutting in-flight requests", "err", err.Error())
+		api.Abort()
 		_ = srv.Close()
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	if cut {
+		return ErrRequestsCut
+	}
 	log.Info("stopped")
 	return nil
+}
+
+// pruneKeys deletes expired idempotency keys every few minutes until ctx ends (each request
+// also ignores its own key once expired, so this only bounds the table's size).
+func pruneKeys(ctx context.Context, st *store.Store, ttl time.Duration, log *slog.Logger) {
+	t := time.NewTicker(5 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		qctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		n, err := st.PruneKeys(qctx, ttl)
+		cancel()
+		if err != nil {
+			log.Warn("pruning idempotency keys failed", "err", err.Error())
+		} else if n > 0 {
+			log.Info("pruned idempotency keys", "deleted", n)
+		}
+	}
 }

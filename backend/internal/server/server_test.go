@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -23,7 +24,10 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
 
-func cfgFor(t *testing.T, env map[string]string) *config.Config { return testdb.Config(t, env) }
+// cfgFor is the test configuration: no drain window unless a test asks for one.
+func cfgFor(t *testing.T, env map[string]string) *config.Config {
+	return testdb.Config(t, map[string]string{"DRAIN_WINDOW": "0s"}, env)
+}
 
 func quiet() *slog.Logger { return slog.New(slog.NewJSONHandler(io.Discard, nil)) }
 
@@ -132,8 +136,9 @@ func waitUp(t *testing.T, base string) {
 	t.Fatal("server did not come up")
 }
 
-// TestGracefulShutdown: cancelling Run's context (what SIGTERM does) lets an in-flight
-// request finish, refuses new connections, and returns nil.
+// TestGracefulShutdown: cancelling Run's context (what SIGTERM does) fails /readyz at once but
+// keeps serving new requests for the drain window, then refuses new connections, lets the
+// in-flight request finish, and returns nil.
 func TestGracefulShutdown(t *testing.T) {
 	t.Parallel()
 	// A slow OpenAI-compatible endpoint keeps a chat request in flight.
@@ -146,7 +151,9 @@ func TestGracefulShutdown(t *testing.T) {
 		_, _ = io.WriteString(w, `{"id":"x","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"slow answer"}}]}`)
 	}))
 	defer llm.Close()
-	cfg := cfgFor(t, map[string]string{"LLM_PROVIDER": "openai", "LLM_BASE_URL": llm.URL, "LLM_MODEL": "m", "LLM_API_KEY": "k", "SHUTDOWN_TIMEOUT": "10s"})
+	const drain = 1500 * time.Millisecond
+	cfg := cfgFor(t, map[string]string{"LLM_PROVIDER": "openai", "LLM_BASE_URL": llm.URL, "LLM_MODEL": "m", "LLM_API_KEY": "k",
+		"SHUTDOWN_TIMEOUT": "10s", "DRAIN_WINDOW": drain.String()})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -156,14 +163,7 @@ func TestGracefulShutdown(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- server.Run(ctx, cfg, quiet(), ln) }()
 	waitUp(t, base)
-
-	r, err := http.Post(base+"/api/auth/signup", "application/json", strings.NewReader(`{"email":"slow-`+testdb.Unique()+`@example.com","password":"password1"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(r.Body)
-	r.Body.Close()
-	token := strings.Split(strings.Split(string(body), `"token":"`)[1], `"`)[0]
+	token := signupToken(t, base)
 
 	type result struct {
 		status int
@@ -185,19 +185,44 @@ func TestGracefulShutdown(t *testing.T) {
 	}()
 	<-started
 	cancel() // SIGTERM
-	// New connections are refused while the in-flight request is still running. Run closes
-	// the listener once it sees the cancellation, which a busy machine may delay: poll
-	// (bounded) for the refusal instead of assuming it happened within a fixed sleep.
+	sigterm := time.Now()
+	// During the drain window: readiness fails, everything else is still served on new
+	// connections (the Service may still send traffic here).
 	c := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: time.Second}
-	for refuseBy := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		resp, err := c.Get(base + "/healthz")
+	get := func(path string) (int, error) {
+		req, _ := http.NewRequest("GET", base+path, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := c.Do(req)
 		if err != nil {
-			break
+			return 0, err
 		}
 		resp.Body.Close()
-		if time.Now().After(refuseBy) {
-			t.Errorf("new request accepted during shutdown: %d", resp.StatusCode)
+		return resp.StatusCode, nil
+	}
+	for ready := 200; ready == 200; time.Sleep(10 * time.Millisecond) {
+		if ready, err = get("/readyz"); err != nil || time.Since(sigterm) > drain/2 {
+			t.Fatalf("readyz after SIGTERM: %d %v", ready, err)
+		}
+	}
+	served, refused := 0, 0
+	for time.Since(sigterm) < drain-300*time.Millisecond {
+		if code, err := get("/api/tasks"); err != nil || code != 200 {
+			refused++
+		} else {
+			served++
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if refused > 0 || served == 0 {
+		t.Fatalf("during the drain window: %d served, %d refused", served, refused)
+	}
+	// After it, new connections are refused while the in-flight request is still running.
+	for refuseBy := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if _, err := get("/healthz"); err != nil {
 			break
+		}
+		if time.Now().After(refuseBy) {
+			t.Fatal("new connections still accepted long after the drain window")
 		}
 	}
 	select {
@@ -218,6 +243,77 @@ func TestGracefulShutdown(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("Run did not return")
 	}
+}
+
+// When SHUTDOWN_TIMEOUT ends with a request still running, the request is cut, its chat turn
+// rolls back, and Run reports it (the process exits non-zero).
+func TestShutdownCutsRequestsAndSaysSo(t *testing.T) {
+	t.Parallel()
+	started := make(chan struct{}, 1)
+	llm := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/chat/completions" && strings.Contains(readAll(r.Body), `"tool"`) {
+			started <- struct{}{}
+			<-r.Context().Done() // never answers the second call
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"id":"x","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"finish_reason":"tool_calls","message":{"role":"assistant","content":null,"tool_calls":[{"id":"c1","type":"function","function":{"name":"add_task","arguments":"{\"title\":\"cut short\"}"}}]}}]}`)
+	}))
+	defer llm.Close()
+	cfg := cfgFor(t, map[string]string{"LLM_PROVIDER": "openai", "LLM_BASE_URL": llm.URL, "LLM_MODEL": "m", "LLM_API_KEY": "k",
+		"SHUTDOWN_TIMEOUT": "300ms", "DRAIN_WINDOW": "0s"})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- server.Run(ctx, cfg, quiet(), ln) }()
+	waitUp(t, base)
+	token := signupToken(t, base)
+	go func() {
+		req, _ := http.NewRequest("POST", base+"/api/chat", strings.NewReader(`{"message":"add cut short"}`))
+		req.Header.Set("Authorization", "Bearer "+token)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	<-started // add_task ran inside the turn's transaction
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, server.ErrRequestsCut) {
+			t.Fatalf("Run after cutting a request: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return")
+	}
+	conn, err := pgx.Connect(context.Background(), cfg.DatabaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var n int
+	if err := conn.QueryRow(context.Background(), "SELECT count(*) FROM tasks WHERE title = 'cut short'").Scan(&n); err != nil || n != 0 {
+		t.Fatalf("the cut turn's task was committed: %d %v", n, err)
+	}
+}
+
+func readAll(r io.Reader) string {
+	b, _ := io.ReadAll(r)
+	return string(b)
+}
+
+func signupToken(t *testing.T, base string) string {
+	t.Helper()
+	r, err := http.Post(base+"/api/auth/signup", "application/json", strings.NewReader(`{"email":"s-`+testdb.Unique()+`@example.com","password":"password1"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(r.Body)
+	r.Body.Close()
+	return strings.Split(strings.Split(string(body), `"token":"`)[1], `"`)[0]
 }
 
 func TestBadDatabaseURLDoesNotLeak(t *testing.T) {
@@ -242,5 +338,74 @@ func TestWaitsForDatabaseAtStart(t *testing.T) {
 	}
 	if time.Since(start) < 500*time.Millisecond {
 		t.Fatalf("gave up after %v without waiting", time.Since(start))
+	}
+}
+
+// A request's deadline reaches PostgreSQL: the statement it was waiting on is cancelled there
+// (pgx sends a cancel request when it gives up on a connection), not left queued behind the
+// lock; the client gets 503 with Retry-After, and /readyz stays 200.
+func TestDeadlineCancelsTheStatementInPostgres(t *testing.T) {
+	t.Parallel()
+	url := freshDB(t)
+	// A long statement_timeout, so that only the request's own deadline can stop the wait.
+	cfg := cfgFor(t, map[string]string{"DATABASE_URL": url + "&statement_timeout=60000", "REQUEST_TIMEOUT": "500ms"})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + ln.Addr().String()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- server.Run(ctx, cfg, quiet(), ln) }()
+	defer func() { cancel(); <-done }()
+	waitUp(t, base)
+	token := signupToken(t, base)
+
+	bg := context.Background()
+	locker, err := pgx.Connect(bg, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer locker.Close(bg)
+	tx, err := locker.Begin(bg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(bg)
+	if _, err := tx.Exec(bg, "LOCK TABLE tasks IN ACCESS EXCLUSIVE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("POST", base+"/api/tasks", strings.NewReader(`{"title":"blocked"}`))
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("write blocked past its deadline: %d %v", resp.StatusCode, resp.Header)
+	}
+	// Nothing of ours still waits on the lock in PostgreSQL. (Asked on a connection of its own:
+	// pg_stat_activity is a snapshot per transaction, and the locker is in one.)
+	observer, err := pgx.Connect(bg, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer observer.Close(bg)
+	var waiting int
+	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if err := observer.QueryRow(bg, `SELECT count(*) FROM pg_stat_activity
+			WHERE application_name = 'todo-chatbot-backend' AND wait_event_type = 'Lock' AND datname = current_database()`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting == 0 || time.Now().After(deadline) {
+			break
+		}
+	}
+	if waiting != 0 {
+		t.Fatalf("%d statements still wait on the lock after their request ended", waiting)
+	}
+	if r, err := http.Get(base + "/readyz"); err != nil || r.StatusCode != 200 {
+		t.Fatalf("readyz while a table is locked: %v %v", r, err)
 	}
 }

@@ -72,6 +72,12 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger) error {
 		return fmt.Errorf("migrate: acquire connection: %w", err)
 	}
 	defer conn.Release()
+	// The pool's statement_timeout bounds API queries; a migration (and waiting for another
+	// replica's) may take longer.
+	if _, err := conn.Exec(ctx, "SET statement_timeout = 0"); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	defer func() { _, _ = conn.Exec(context.WithoutCancel(ctx), "RESET statement_timeout") }()
 	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", migrationLockID); err != nil {
 		return fmt.Errorf("migrate: advisory lock: %w", err)
 	}

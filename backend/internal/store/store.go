@@ -21,13 +21,61 @@ var (
 	ErrEmailTaken = errors.New("email already registered")
 )
 
-// Store wraps the connection pool.
+// DB is what the queries run on: the pool, or one transaction of it.
+type DB interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+}
+
+// Store runs the queries on the pool, or (from InTx) on one transaction.
 type Store struct {
-	Pool *pgxpool.Pool
+	db   DB
+	pool *pgxpool.Pool
 }
 
 // New returns a Store over pool.
-func New(pool *pgxpool.Pool) *Store { return &Store{Pool: pool} }
+func New(pool *pgxpool.Pool) *Store { return &Store{db: pool, pool: pool} }
+
+// Tx is a Store bound to one open transaction.
+type Tx struct {
+	*Store
+	tx pgx.Tx
+}
+
+// Begin opens a transaction; ctx bounds only the BEGIN (each query takes its own context).
+func (s *Store) Begin(ctx context.Context) (*Tx, error) {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	return &Tx{Store: &Store{db: tx}, tx: tx}, nil
+}
+
+// Commit commits the transaction.
+func (t *Tx) Commit(ctx context.Context) error {
+	if err := t.tx.Commit(ctx); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// Rollback ends the transaction if it is still open (safe after Commit).
+func (t *Tx) Rollback(ctx context.Context) { _ = t.tx.Rollback(ctx) }
+
+// InTx runs fn in one transaction: committed if fn returns nil, rolled back otherwise.
+func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	tx, err := s.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
 
 // User is an account.
 type User struct {
@@ -63,7 +111,7 @@ const (
 // CreateUser inserts a user; ErrEmailTaken on a duplicate email.
 func (s *Store) CreateUser(ctx context.Context, email, hash string) (User, error) {
 	u := User{Email: email, PasswordHash: hash}
-	err := s.Pool.QueryRow(ctx,
+	err := s.db.QueryRow(ctx,
 		"INSERT INTO users (email, password_hash) VALUES ($1, $2) RETURNING id", email, hash).Scan(&u.ID)
 	if err != nil {
 		var pgErr *pgconn.PgError
@@ -78,7 +126,7 @@ func (s *Store) CreateUser(ctx context.Context, email, hash string) (User, error
 // UserByEmail finds a user by email, case-insensitively.
 func (s *Store) UserByEmail(ctx context.Context, email string) (User, error) {
 	var u User
-	err := s.Pool.QueryRow(ctx,
+	err := s.db.QueryRow(ctx,
 		"SELECT id, email, password_hash FROM users WHERE lower(email) = lower($1)", email).
 		Scan(&u.ID, &u.Email, &u.PasswordHash)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -107,7 +155,7 @@ func notFound(err error, what string) error {
 
 // CreateTask inserts a task for userID.
 func (s *Store) CreateTask(ctx context.Context, userID int64, title, description string) (Task, error) {
-	t, err := scanTask(s.Pool.QueryRow(ctx,
+	t, err := scanTask(s.db.QueryRow(ctx,
 		"INSERT INTO tasks (user_id, title, description) VALUES ($1, $2, $3) RETURNING "+taskCols,
 		userID, title, description))
 	if err != nil {
@@ -122,11 +170,11 @@ func (s *Store) ListTasks(ctx context.Context, userID int64, status string) ([]T
 	var err error
 	switch status {
 	case StatusPending, StatusCompleted:
-		rows, err = s.Pool.Query(ctx,
+		rows, err = s.db.Query(ctx,
 			"SELECT "+taskCols+" FROM tasks WHERE user_id = $1 AND completed = $2 ORDER BY id",
 			userID, status == StatusCompleted)
 	default:
-		rows, err = s.Pool.Query(ctx, "SELECT "+taskCols+" FROM tasks WHERE user_id = $1 ORDER BY id", userID)
+		rows, err = s.db.Query(ctx, "SELECT "+taskCols+" FROM tasks WHERE user_id = $1 ORDER BY id", userID)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("list tasks: %w", err)
@@ -143,7 +191,7 @@ func (s *Store) ListTasks(ctx context.Context, userID int64, status string) ([]T
 
 // GetTask returns one of userID's tasks; ErrNotFound for a missing or foreign id.
 func (s *Store) GetTask(ctx context.Context, userID, id int64) (Task, error) {
-	t, err := scanTask(s.Pool.QueryRow(ctx,
+	t, err := scanTask(s.db.QueryRow(ctx,
 		"SELECT "+taskCols+" FROM tasks WHERE id = $1 AND user_id = $2", id, userID))
 	if err != nil {
 		return Task{}, notFound(err, "get task")
@@ -153,7 +201,7 @@ func (s *Store) GetTask(ctx context.Context, userID, id int64) (Task, error) {
 
 // UpdateTask applies p to one of userID's tasks.
 func (s *Store) UpdateTask(ctx context.Context, userID, id int64, p TaskPatch) (Task, error) {
-	t, err := scanTask(s.Pool.QueryRow(ctx, `UPDATE tasks SET
+	t, err := scanTask(s.db.QueryRow(ctx, `UPDATE tasks SET
 		title = COALESCE($3, title),
 		description = COALESCE($4, description),
 		completed = COALESCE($5, completed),
@@ -168,7 +216,7 @@ func (s *Store) UpdateTask(ctx context.Context, userID, id int64, p TaskPatch) (
 
 // DeleteTask removes one of userID's tasks and returns it.
 func (s *Store) DeleteTask(ctx context.Context, userID, id int64) (Task, error) {
-	t, err := scanTask(s.Pool.QueryRow(ctx,
+	t, err := scanTask(s.db.QueryRow(ctx,
 		"DELETE FROM tasks WHERE id = $1 AND user_id = $2 RETURNING "+taskCols, id, userID))
 	if err != nil {
 		return Task{}, notFound(err, "delete task")
@@ -203,7 +251,7 @@ type Message struct {
 
 // ListConversations returns userID's conversations, most recently active first.
 func (s *Store) ListConversations(ctx context.Context, userID int64) ([]Conversation, error) {
-	rows, err := s.Pool.Query(ctx,
+	rows, err := s.db.Query(ctx,
 		"SELECT id, title, created_at, updated_at FROM conversations WHERE user_id = $1 ORDER BY updated_at DESC, id DESC LIMIT 200",
 		userID)
 	if err != nil {
@@ -227,7 +275,7 @@ func (s *Store) ListConversations(ctx context.Context, userID int64) ([]Conversa
 // query. ErrNotFound if the conversation is missing or another user's (a stored conversation
 // always has messages: SaveTurn creates it together with its first turn).
 func (s *Store) Messages(ctx context.Context, userID, conversationID int64, limit int) ([]Message, error) {
-	rows, err := s.Pool.Query(ctx, `SELECT id, role, content, tool_calls, tool_call_id, created_at FROM (
+	rows, err := s.db.Query(ctx, `SELECT id, role, content, tool_calls, tool_call_id, created_at FROM (
 		SELECT m.id, m.role, m.content, m.tool_calls, m.tool_call_id, m.created_at
 		FROM messages m JOIN conversations c ON c.id = m.conversation_id
 		WHERE m.conversation_id = $1 AND c.user_id = $2 ORDER BY m.id DESC LIMIT $3) last ORDER BY id`,
@@ -283,7 +331,7 @@ func (s *Store) SaveTurn(ctx context.Context, userID, conversationID int64, titl
 		first = title
 	}
 	var id int64
-	err := s.Pool.QueryRow(ctx, `WITH c AS (`+conv+`), ins AS (
+	err := s.db.QueryRow(ctx, `WITH c AS (`+conv+`), ins AS (
 		INSERT INTO messages (conversation_id, role, content, tool_calls, tool_call_id)
 		SELECT c.id, m.role, m.content, NULLIF(m.calls, '')::jsonb, m.call_id
 		FROM c, unnest($3::text[], $4::text[], $5::text[], $6::text[]) WITH ORDINALITY AS m(role, content, calls, call_id, ord)
@@ -310,7 +358,7 @@ type LoginLimits struct {
 // State lives in PostgreSQL, so the limit holds across replicas.
 func (s *Store) LoginAllowed(ctx context.Context, ip, email string, l LoginLimits) (bool, error) {
 	var ipCount, acctCount int
-	err := s.Pool.QueryRow(ctx, `SELECT
+	err := s.db.QueryRow(ctx, `SELECT
 		(SELECT count(*) FROM login_attempts WHERE key = $1 AND created_at > now() - make_interval(secs => $3)),
 		(SELECT count(*) FROM login_attempts WHERE key = $2 AND NOT succeeded AND created_at > now() - make_interval(secs => $3))`,
 		"ip:"+ip, "account:"+email, l.Window.Seconds()).Scan(&ipCount, &acctCount)
@@ -326,7 +374,7 @@ func (s *Store) RecordLogin(ctx context.Context, ip, email string, succeeded boo
 	batch.Queue("INSERT INTO login_attempts (key, succeeded) VALUES ($1, $3), ($2, $3)", "ip:"+ip, "account:"+email, succeeded)
 	batch.Queue("DELETE FROM login_attempts WHERE key IN ($1, $2) AND created_at < now() - make_interval(secs => $3)",
 		"ip:"+ip, "account:"+email, l.Window.Seconds())
-	if err := s.Pool.SendBatch(ctx, batch).Close(); err != nil {
+	if err := s.db.SendBatch(ctx, batch).Close(); err != nil {
 		return fmt.Errorf("record login: %w", err)
 	}
 	return nil

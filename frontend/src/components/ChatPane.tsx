@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useId, useLayoutEffect, useRef, useState, type FormEvent } from 'react';
-import { isApiError, latestConversation, type Api, type ConversationId } from '../api';
+import { isApiError, latestConversation, newIdempotencyKey, type Api, type ConversationId } from '../api';
 import { messagesToItems, type ChatItem } from '../chatFormat';
 import { ChatMessage } from './ChatMessage';
 import { ErrorState } from './ErrorState';
@@ -60,6 +60,7 @@ export function ChatPane({ api, onTasksChanged, hidden }: Props) {
   // Keep the newest message in view: on new messages, and when the list is resized (a phone
   // rotated, a pane shown) while the reader was at the bottom.
   const atBottom = useRef(true);
+  const actionKeys = useRef(new Map<string, string>()); // message key → its Idempotency-Key
   useLayoutEffect(() => {
     const el = listRef.current;
     if (el) el.scrollTop = el.scrollHeight;
@@ -85,6 +86,9 @@ export function ChatPane({ api, onTasksChanged, hidden }: Props) {
   const send = useCallback(
     async (text: string, retryKey?: string) => {
       const key = retryKey ?? nextKey('u');
+      // One idempotency key per message: retrying a failed message can never apply it twice.
+      const idempotencyKey = actionKeys.current.get(key) ?? newIdempotencyKey();
+      actionKeys.current.set(key, idempotencyKey);
       setItems((its) =>
         retryKey
           ? its.map((it) => (it.key === retryKey ? { ...it, status: 'pending' } : it))
@@ -92,7 +96,7 @@ export function ChatPane({ api, onTasksChanged, hidden }: Props) {
       );
       setSending(true);
       try {
-        const r = await api.chat(text, conversationId);
+        const r = await api.chat(text, conversationId, { idempotencyKey });
         setConversationId(r.conversation_id ?? conversationId);
         setItems((its) => [
           ...its.map((it) => (it.key === key ? { ...it, status: undefined } : it)),

@@ -11,7 +11,7 @@ interface FMessage {
 
 export interface FakeBackend {
   fetch: FetchLike;
-  calls: { method: string; path: string; body?: unknown; auth?: string }[];
+  calls: { method: string; path: string; body?: unknown; auth?: string; idempotencyKey?: string }[];
   tasks: FTask[];
   conversations: { id: number; created_at: string; updated_at: string; messages: FMessage[] }[];
   /** When set, every request fails as if the network were down. */
@@ -45,7 +45,13 @@ export function fakeBackend(): FakeBackend {
       const method = init?.method ?? 'GET';
       const headers = (init?.headers ?? {}) as Record<string, string>;
       const body = init?.body ? JSON.parse(String(init.body)) : undefined;
-      fb.calls.push({ method, path: url.pathname + url.search, body, auth: headers.Authorization });
+      fb.calls.push({
+        method,
+        path: url.pathname + url.search,
+        body,
+        auth: headers.Authorization,
+        idempotencyKey: headers['Idempotency-Key'],
+      });
       if (fb.down) throw new TypeError('Failed to fetch');
       const p = url.pathname;
 

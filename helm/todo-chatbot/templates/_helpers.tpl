@@ -206,3 +206,14 @@ Name of the read-only ops identity: its ServiceAccount, Role, RoleBinding and ka
 {{- define "todo-chatbot.opsName" -}}
 {{- printf "%s-ops" (include "todo-chatbot.fullname" .) }}
 {{- end }}
+
+{{/*
+Whole seconds of a duration written as "<n>s" or "<n>m"; empty for any other form.
+*/}}
+{{- define "todo-chatbot.seconds" -}}
+{{- if regexMatch "^[0-9]+s$" . -}}
+{{- trimSuffix "s" . -}}
+{{- else if regexMatch "^[0-9]+m$" . -}}
+{{- mul (atoi (trimSuffix "m" .)) 60 -}}
+{{- end -}}
+{{- end -}}

@@ -1,0 +1,56 @@
+package tests
+
+import (
+	"strings"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+)
+
+// The backend drains on SIGTERM inside its grace period, and learns its memory limit.
+func TestChartBackendDrainAndLimits(t *testing.T) {
+	base := chartProgramValues(t, "dev")
+	r := renderChart(t, base)
+	m, ok := r.find("Deployment", chartFullname+"-backend")
+	if !ok {
+		t.Fatal("backend Deployment not rendered")
+	}
+	pod := m.Obj.(*appsv1.Deployment).Spec.Template.Spec
+	cm, ok := r.find("ConfigMap", chartFullname+"-backend")
+	if !ok {
+		t.Fatal("backend ConfigMap not rendered")
+	}
+	data := cm.Obj.(*corev1.ConfigMap).Data
+	for k, want := range map[string]string{"DRAIN_WINDOW": "10s", "SHUTDOWN_TIMEOUT": "15s", "REQUEST_TIMEOUT": "10s", "MAX_IN_FLIGHT": "128"} {
+		if data[k] != want {
+			t.Errorf("ConfigMap %s = %q, want %q", k, data[k], want)
+		}
+	}
+	if g := pod.TerminationGracePeriodSeconds; g == nil || *g <= 10+15 {
+		t.Errorf("terminationGracePeriodSeconds %v does not cover drain window + shutdown timeout", g)
+	}
+	var memEnv *corev1.EnvVar
+	for i, e := range pod.Containers[0].Env {
+		if e.Name == "MEMORY_LIMIT" {
+			memEnv = &pod.Containers[0].Env[i]
+		}
+	}
+	if memEnv == nil || memEnv.ValueFrom == nil || memEnv.ValueFrom.ResourceFieldRef == nil ||
+		memEnv.ValueFrom.ResourceFieldRef.Resource != "limits.memory" || memEnv.ValueFrom.ResourceFieldRef.Divisor.String() != "1" {
+		t.Errorf("MEMORY_LIMIT must come from the container's memory limit in bytes: %+v", memEnv)
+	}
+
+	// A grace period that the drain window and shutdown budget do not fit in is refused.
+	_, err := renderChartFiles(t, chartMerge(base, chartValuesYAML(t, `backend: {drainWindow: 20s, shutdownTimeout: 15s, terminationGracePeriodSeconds: 30}`)))
+	if err == nil || !strings.Contains(err.Error(), "terminationGracePeriodSeconds") {
+		t.Errorf("drain 20s + shutdown 15s in a 30s grace period: %v", err)
+	}
+	if _, err := renderChartFiles(t, chartMerge(base, chartValuesYAML(t, `backend: {drainWindow: 1m, terminationGracePeriodSeconds: 90}`))); err != nil {
+		t.Errorf("drain 1m + shutdown 15s in a 90s grace period: %v", err)
+	}
+	if _, err := renderChartFiles(t, chartMerge(base, chartValuesYAML(t, `backend: {drainWindow: soon}`))); err == nil ||
+		!strings.Contains(err.Error(), "/backend/drainWindow") {
+		t.Errorf("drainWindow: soon accepted: %v", err)
+	}
+}
