@@ -526,7 +526,7 @@ func TestReadyzWhenDatabaseDown(t *testing.T) {
 		t.Fatalf("healthz must not depend on the database: %d", r.status)
 	}
 	// API calls fail with a generic 500, no driver details.
-	tok, _ := (&auth.Tokens{Secret: cfg.JWTSecret, TTL: time.Hour}).Issue(1)
+	tok, _ := (&auth.Tokens{Secret: cfg.JWTSecret, TTL: time.Hour}).Issue(1, 0)
 	r = h.req("GET", "/api/tasks", tok, nil)
 	if r.status != 500 || r.errorMsg(t) != "internal error" {
 		t.Fatalf("db down: %d %s", r.status, r.body)

@@ -80,7 +80,7 @@ func (s *Server) signup(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, r, err)
 		return
 	}
-	token, err := s.tokens.Issue(u.ID)
+	token, err := s.tokens.Issue(u.ID, u.TokenVersion)
 	if err != nil {
 		s.internalError(w, r, err)
 		return
@@ -125,12 +125,24 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnauthorized, "invalid email or password")
 		return
 	}
-	token, err := s.tokens.Issue(u.ID)
+	token, err := s.tokens.Issue(u.ID, u.TokenVersion)
 	if err != nil {
 		s.internalError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, authResponse{Token: token, User: u})
+}
+
+// logout revokes every token of the caller (this one included), on every replica within
+// versionCacheTTL.
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	uid := userID(r.Context())
+	if err := s.store.RevokeTokens(r.Context(), uid); err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	s.versions.forget(uid)
+	w.WriteHeader(http.StatusNoContent)
 }
 
 func (s *Server) me(w http.ResponseWriter, r *http.Request) {

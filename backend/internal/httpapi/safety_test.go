@@ -182,3 +182,26 @@ func TestPronounStaysInItsConversation(t *testing.T) {
 		t.Fatalf("new conversation's \"delete it\": reply %q, tasks %+v", res.Reply, h.tasks(tok))
 	}
 }
+
+// Logging out revokes the token on the server: it stops working at once, not after 24 h.
+func TestLogoutRevokesToken(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil, nil)
+	tok, email := h.signup()
+	if r := h.req("GET", "/api/tasks", tok, nil); r.status != http.StatusOK {
+		t.Fatalf("before logout: %d", r.status)
+	}
+	if r := h.req("POST", "/api/auth/logout", tok, nil); r.status != http.StatusNoContent {
+		t.Fatalf("logout: %d %s", r.status, r.body)
+	}
+	for _, p := range []string{"/api/tasks", "/api/me", "/api/conversations"} {
+		if r := h.req("GET", p, tok, nil); r.status != http.StatusUnauthorized {
+			t.Fatalf("%s with a logged-out token: %d", p, r.status)
+		}
+	}
+	r := h.req("POST", "/api/auth/login", "", map[string]string{"email": email, "password": "correct horse"})
+	fresh := decodeAs[authResp](t, r).Token
+	if r := h.req("GET", "/api/tasks", fresh, nil); r.status != http.StatusOK {
+		t.Fatalf("a new login after logout: %d", r.status)
+	}
+}

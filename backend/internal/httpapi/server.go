@@ -37,19 +37,23 @@ type Server struct {
 	brain   agent.Brain
 	metrics *Metrics
 	limits  store.LoginLimits
+	// versions caches users' token versions briefly, so revocation costs one query per user
+	// per versionCacheTTL rather than one per request.
+	versions *versionCache
 }
 
 // New builds a Server.
 func New(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, brain agent.Brain) *Server {
 	return &Server{
-		cfg:     cfg,
-		log:     log,
-		pool:    pool,
-		store:   store.New(pool),
-		tokens:  &auth.Tokens{Secret: cfg.JWTSecret, TTL: cfg.TokenTTL},
-		brain:   brain,
-		metrics: NewMetrics(pool),
-		limits:  store.LoginLimits{Window: cfg.LoginWindow, PerIP: cfg.LoginPerIP, PerAccount: cfg.LoginPerAccount},
+		cfg:      cfg,
+		log:      log,
+		pool:     pool,
+		store:    store.New(pool),
+		tokens:   &auth.Tokens{Secret: cfg.JWTSecret, TTL: cfg.TokenTTL},
+		brain:    brain,
+		metrics:  NewMetrics(pool),
+		limits:   store.LoginLimits{Window: cfg.LoginWindow, PerIP: cfg.LoginPerIP, PerAccount: cfg.LoginPerAccount},
+		versions: &versionCache{},
 	}
 }
 
@@ -63,6 +67,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/auth/signup", s.signup)
 	mux.HandleFunc("POST /api/auth/login", s.login)
 	mux.HandleFunc("GET /api/me", s.requireAuth(s.me))
+	mux.HandleFunc("POST /api/auth/logout", s.requireAuth(s.logout))
 
 	mux.HandleFunc("GET /api/tasks", s.requireAuth(s.listTasks))
 	mux.HandleFunc("POST /api/tasks", s.requireAuth(s.createTask))

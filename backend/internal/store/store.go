@@ -34,6 +34,7 @@ type User struct {
 	ID           int64  `json:"id"`
 	Email        string `json:"email"`
 	PasswordHash string `json:"-"`
+	TokenVersion int64  `json:"-"`
 }
 
 // Task is one to-do item.
@@ -81,8 +82,8 @@ func (s *Store) CreateUser(ctx context.Context, email, hash string) (User, error
 func (s *Store) UserByEmail(ctx context.Context, email string) (User, error) {
 	var u User
 	err := s.Pool.QueryRow(ctx,
-		"SELECT id, email, password_hash FROM users WHERE lower(email) = lower($1)", email).
-		Scan(&u.ID, &u.Email, &u.PasswordHash)
+		"SELECT id, email, password_hash, token_version FROM users WHERE lower(email) = lower($1)", email).
+		Scan(&u.ID, &u.Email, &u.PasswordHash, &u.TokenVersion)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return User{}, ErrNotFound
 	}
@@ -90,6 +91,25 @@ func (s *Store) UserByEmail(ctx context.Context, email string) (User, error) {
 		return User{}, fmt.Errorf("user by email: %w", err)
 	}
 	return u, nil
+}
+
+// TokenVersion returns the user's current token version; tokens carrying an older one are
+// revoked. ErrNotFound if the user no longer exists.
+func (s *Store) TokenVersion(ctx context.Context, userID int64) (int64, error) {
+	var v int64
+	err := s.Pool.QueryRow(ctx, "SELECT token_version FROM users WHERE id = $1", userID).Scan(&v)
+	if err != nil {
+		return 0, notFound(err, "token version")
+	}
+	return v, nil
+}
+
+// RevokeTokens bumps the user's token version, revoking every token issued so far.
+func (s *Store) RevokeTokens(ctx context.Context, userID int64) error {
+	if _, err := s.Pool.Exec(ctx, "UPDATE users SET token_version = token_version + 1 WHERE id = $1", userID); err != nil {
+		return fmt.Errorf("revoke tokens: %w", err)
+	}
+	return nil
 }
 
 const taskCols = "id, number, title, description, completed, created_at, updated_at"
