@@ -50,10 +50,10 @@ describe('App', () => {
     await say('add pay rent');
     await say("what's left?");
     expect(screen.getByText(/1\. walk the dog\s+2\. pay rent/)).toBeTruthy();
-    const box = await within(tasksPane()).findByRole('checkbox', { name: 'Complete: walk the dog' });
+    const box = await within(tasksPane()).findByRole('checkbox', { name: 'Complete task 1: walk the dog' });
     fireEvent.click(box);
     await waitFor(() => expect(fb.tasks[0].completed).toBe(true));
-    expect(fb.calls.some((c) => c.method === 'PATCH' && c.path === '/api/tasks/1')).toBe(true);
+    expect(fb.calls.some((c) => c.method === 'PATCH' && c.path === '/api/tasks/101')).toBe(true);
     await say("what's left?");
     const replies = screen.getAllByText(/pay rent/).filter((el) => el.classList.contains('msg__text'));
     expect(replies.at(-1)?.textContent).toBe('2. pay rent');
@@ -122,7 +122,7 @@ describe('App', () => {
     expect(screen.getByText('add call mom')).toBeTruthy();
     await say('add second');
     const chats = fb.calls.filter((c) => c.path === '/api/chat');
-    expect(chats.at(-1)?.body).toEqual({ message: 'add second', conversation_id: 1 });
+    expect(chats.at(-1)?.body).toEqual({ message: 'add second', conversation_id: 1, seen_message_id: 2 });
   });
 
   it('shows unreachable with a retry that recovers', async () => {
@@ -138,7 +138,7 @@ describe('App', () => {
     const alerts = await screen.findAllByRole('alert');
     expect(alerts.map((a) => a.textContent).join(' ')).toMatch(/Cannot reach the server/);
     fb.down = false;
-    fb.tasks.push({ id: 9, title: 'back online', description: '', completed: false, created_at: '', updated_at: '' });
+    fb.tasks.push({ id: 9, number: 9, title: 'back online', description: '', completed: false, created_at: '', updated_at: '' });
     for (const b of screen.getAllByRole('button', { name: 'Retry' })) fireEvent.click(b);
     expect(await screen.findByText('back online')).toBeTruthy();
     expect(screen.queryByRole('button', { name: 'Retry' })).toBeNull();

@@ -89,7 +89,7 @@ describe('api client', () => {
     const tasks = await createApi({ fetch, getToken: () => 'jwt' }).listTasks('completed');
     expect(fetch.mock.calls[0][0]).toBe('/api/tasks?status=completed');
     expect((fetch.mock.calls[0][1]?.headers as Record<string, string>).Authorization).toBe('Bearer jwt');
-    expect(tasks).toEqual([{ id: 3, title: 'x', description: '', completed: true, created_at: '', updated_at: '' }]);
+    expect(tasks).toEqual([{ id: 3, number: 3, title: 'x', description: '', completed: true, created_at: '', updated_at: '' }]);
   });
 
   it('accepts lists wrapped in an object', async () => {

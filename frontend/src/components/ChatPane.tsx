@@ -1,6 +1,17 @@
 import { useCallback, useEffect, useId, useLayoutEffect, useRef, useState, type FormEvent } from 'react';
-import { isApiError, latestConversation, type Api, type ConversationId } from '../api';
+import {
+  MAX_MESSAGE_CHARS,
+  isApiError,
+  latestConversation,
+  newIdempotencyKey,
+  type Api,
+  type Conversation,
+  type ConversationId,
+  type Message,
+  type Task,
+} from '../api';
 import { messagesToItems, type ChatItem } from '../chatFormat';
+import { CharCounter, tooLong } from './CharCounter';
 import { ChatMessage } from './ChatMessage';
 import { ErrorState } from './ErrorState';
 
@@ -9,18 +20,44 @@ interface Props {
   /** Called after a reply whose tool calls may have changed the tasks. */
   onTasksChanged: () => void;
   hidden?: boolean;
+  /** The user's tasks, for suggestions that fit them. */
+  tasks?: Task[];
 }
 
 type HistoryStatus = 'loading' | 'ready' | 'error';
 
-const SUGGESTIONS = ['Remind me to buy milk', "What's left?", 'Mark 1 as done'];
+/** Suggestions built from the user's own tasks: "Mark 3 as done" names a task they have. */
+export function suggestionsFor(tasks: Task[] = []): string[] {
+  const pending = tasks.find((t) => !t.completed);
+  const out = ['Remind me to buy milk', "What's left?"];
+  if (pending) out.push(`Mark ${pending.number} as done`);
+  return out;
+}
+
+/** Highest stored message id in msgs: how far this client has seen the conversation. */
+function lastId(msgs: Message[]): number | null {
+  let max: number | null = null;
+  for (const m of msgs) if (typeof m.id === 'number' && (max === null || m.id > max)) max = m.id;
+  return max;
+}
+
+function convLabel(c: Conversation): string {
+  const when = c.updated_at ?? c.created_at;
+  const d = when ? new Date(when) : null;
+  const date = d && !Number.isNaN(d.getTime()) ? d.toLocaleString([], { dateStyle: 'short', timeStyle: 'short' }) : '';
+  const title = c.title?.trim() || `Conversation ${String(c.id)}`;
+  return date ? `${title} — ${date}` : title;
+}
 
 let keySeq = 0;
 const nextKey = (p: string) => `${p}-${++keySeq}`;
 
-export function ChatPane({ api, onTasksChanged, hidden }: Props) {
+export function ChatPane({ api, onTasksChanged, hidden, tasks }: Props) {
   const [items, setItems] = useState<ChatItem[]>([]);
   const [conversationId, setConversationId] = useState<ConversationId | null>(null);
+  const [conversations, setConversations] = useState<Conversation[]>([]);
+  const [elapsed, setElapsed] = useState(0);
+  const seenId = useRef<number | null>(null);
   const [history, setHistory] = useState<HistoryStatus>('loading');
   const [historyError, setHistoryError] = useState('');
   const [draft, setDraft] = useState('');
@@ -29,17 +66,28 @@ export function ChatPane({ api, onTasksChanged, hidden }: Props) {
   const inputRef = useRef<HTMLInputElement>(null);
   const id = useId();
 
+  const showConversation = useCallback(
+    async (id: ConversationId) => {
+      const msgs = await api.listMessages(id);
+      setItems(messagesToItems(msgs));
+      setConversationId(id);
+      seenId.current = lastId(msgs);
+    },
+    [api],
+  );
+
   const loadHistory = useCallback(async () => {
     setHistory('loading');
     try {
-      const latest = latestConversation(await api.listConversations());
+      const list = await api.listConversations();
+      setConversations(list);
+      const latest = latestConversation(list);
       if (latest) {
-        const msgs = await api.listMessages(latest.id);
-        setItems(messagesToItems(msgs));
-        setConversationId(latest.id);
+        await showConversation(latest.id);
       } else {
         setItems([]);
         setConversationId(null);
+        seenId.current = null;
       }
       setHistory('ready');
     } catch (err) {
@@ -47,11 +95,20 @@ export function ChatPane({ api, onTasksChanged, hidden }: Props) {
       setHistoryError(isApiError(err, 'network') ? 'Cannot reach the server to load the conversation.' : String((err as Error).message));
       setHistory('error');
     }
-  }, [api]);
+  }, [api, showConversation]);
 
   useEffect(() => {
     void loadHistory();
   }, [loadHistory]);
+
+  // Progress while a reply is slow: seconds waited, so a long wait never looks like a hang.
+  useEffect(() => {
+    if (!sending) return;
+    const started = Date.now();
+    setElapsed(0);
+    const t = setInterval(() => setElapsed(Math.floor((Date.now() - started) / 1000)), 1000);
+    return () => clearInterval(t);
+  }, [sending]);
 
   useEffect(() => {
     if (!hidden) inputRef.current?.focus();
@@ -82,18 +139,62 @@ export function ChatPane({ api, onTasksChanged, hidden }: Props) {
     };
   }, []);
 
+  /**
+   * After a send failed without an answer (timeout, connection lost), the turn may still have
+   * been stored. Reload the conversation: if the message is there, show it with its reply.
+   */
+  const landed = useCallback(
+    async (text: string, conv: ConversationId | null, seen: number | null, known: Set<string>) => {
+      try {
+        let id = conv;
+        if (id === null) {
+          const list = await api.listConversations();
+          setConversations(list);
+          const fresh = list.filter((c) => !known.has(String(c.id)));
+          id = latestConversation(fresh)?.id ?? null;
+          if (id === null) return false;
+        }
+        const msgs = await api.listMessages(id);
+        const stored = msgs.some(
+          (m) => m.role === 'user' && m.content === text && (seen === null || (typeof m.id === 'number' && m.id > seen)),
+        );
+        if (!stored) return false;
+        setItems(messagesToItems(msgs));
+        setConversationId(id);
+        seenId.current = lastId(msgs);
+        onTasksChanged();
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    [api, onTasksChanged],
+  );
+
   const send = useCallback(
-    async (text: string, retryKey?: string) => {
-      const key = retryKey ?? nextKey('u');
+    async (text: string, retry?: ChatItem) => {
+      const key = retry?.key ?? nextKey('u');
+      // One idempotency key per message, reused by its retries: a retry never adds twice.
+      const idem = retry?.idempotencyKey ?? newIdempotencyKey();
       setItems((its) =>
-        retryKey
-          ? its.map((it) => (it.key === retryKey ? { ...it, status: 'pending' } : it))
-          : [...its, { key, role: 'user', text, toolCalls: [], status: 'pending' }],
+        retry
+          ? its.map((it) => (it.key === key ? { ...it, status: 'pending' } : it))
+          : [...its, { key, role: 'user', text, toolCalls: [], status: 'pending', idempotencyKey: idem }],
       );
       setSending(true);
+      const conv = conversationId;
+      const seen = seenId.current;
+      const known = new Set(conversations.map((c) => String(c.id)));
       try {
-        const r = await api.chat(text, conversationId);
-        setConversationId(r.conversation_id ?? conversationId);
+        const r = await api.chat(text, conv, { idempotencyKey: idem, seenMessageId: seen });
+        setConversationId(r.conversation_id ?? conv);
+        if (typeof r.message_id === 'number') seenId.current = r.message_id;
+        if (conv === null) {
+          setConversations((cs) => [
+            { id: r.conversation_id, title: text.slice(0, 80), updated_at: new Date().toISOString() },
+            ...cs,
+          ]);
+        }
         setItems((its) => [
           ...its.map((it) => (it.key === key ? { ...it, status: undefined } : it)),
           { key: nextKey('a'), role: 'assistant', text: r.reply, toolCalls: r.tool_calls },
@@ -101,19 +202,22 @@ export function ChatPane({ api, onTasksChanged, hidden }: Props) {
         if (r.tool_calls.length > 0) onTasksChanged();
       } catch (err) {
         if (isApiError(err, 'session_expired')) return;
-        setItems((its) => its.map((it) => (it.key === key ? { ...it, status: 'failed' } : it)));
+        const unknown = isApiError(err, 'network') || isApiError(err, 'server');
+        if (!(unknown && (await landed(text, conv, seen, known)))) {
+          setItems((its) => its.map((it) => (it.key === key ? { ...it, status: 'failed' } : it)));
+        }
       } finally {
         setSending(false);
         inputRef.current?.focus();
       }
     },
-    [api, conversationId, onTasksChanged],
+    [api, conversationId, conversations, onTasksChanged, landed],
   );
 
   function submit(e: FormEvent) {
     e.preventDefault();
     const text = draft.trim();
-    if (!text || sending || history === 'loading') return;
+    if (!text || sending || history === 'loading' || tooLong(text, MAX_MESSAGE_CHARS)) return;
     setDraft('');
     void send(text);
   }
@@ -121,16 +225,57 @@ export function ChatPane({ api, onTasksChanged, hidden }: Props) {
   function newConversation() {
     setItems([]);
     setConversationId(null);
+    seenId.current = null;
     inputRef.current?.focus();
   }
+
+  async function pickConversation(value: string) {
+    if (value === '') {
+      newConversation();
+      return;
+    }
+    const c = conversations.find((x) => String(x.id) === value);
+    if (!c) return;
+    setHistory('loading');
+    try {
+      await showConversation(c.id);
+      setHistory('ready');
+    } catch (err) {
+      if (isApiError(err, 'session_expired')) return;
+      setHistoryError('Cannot load that conversation.');
+      setHistory('error');
+    }
+  }
+
+  const messageTooLong = tooLong(draft.trim(), MAX_MESSAGE_CHARS);
+  const suggestions = suggestionsFor(tasks);
 
   return (
     <section className={`pane pane--chat${hidden ? ' pane--hidden' : ''}`} aria-labelledby={`${id}-h`}>
       <div className="pane__head">
         <h2 id={`${id}-h`}>Chat</h2>
-        <button type="button" className="btn btn--small btn--ghost" onClick={newConversation} disabled={sending}>
-          New chat
-        </button>
+        <div className="chat__convs">
+          <label htmlFor={`${id}-conv`} className="visually-hidden">
+            Conversation
+          </label>
+          <select
+            id={`${id}-conv`}
+            className="chat__select"
+            value={conversationId === null ? '' : String(conversationId)}
+            disabled={sending || history === 'loading'}
+            onChange={(e) => void pickConversation(e.target.value)}
+          >
+            <option value="">New conversation</option>
+            {conversations.map((c) => (
+              <option key={String(c.id)} value={String(c.id)}>
+                {convLabel(c)}
+              </option>
+            ))}
+          </select>
+          <button type="button" className="btn btn--small btn--ghost" onClick={newConversation} disabled={sending}>
+            New chat
+          </button>
+        </div>
       </div>
 
       <div className="pane__body chat__body">
@@ -144,7 +289,7 @@ export function ChatPane({ api, onTasksChanged, hidden }: Props) {
           <div className="chat__empty">
             <p>Tell me what to do with your list. Try:</p>
             <ul className="suggestions">
-              {SUGGESTIONS.map((s) => (
+              {suggestions.map((s) => (
                 <li key={s}>
                   <button
                     type="button"
@@ -166,7 +311,7 @@ export function ChatPane({ api, onTasksChanged, hidden }: Props) {
             <ChatMessage
               key={it.key}
               item={it}
-              onRetry={it.status === 'failed' && !sending ? () => void send(it.text, it.key) : undefined}
+              onRetry={it.status === 'failed' && !sending ? () => void send(it.text, it) : undefined}
             />
           ))}
           {sending && (
@@ -176,6 +321,7 @@ export function ChatPane({ api, onTasksChanged, hidden }: Props) {
                 <span />
                 <span />
               </span>
+              {elapsed >= 5 && <span className="msg__wait">Still working… {elapsed} s</span>}
             </li>
           )}
         </ol>
@@ -192,12 +338,18 @@ export function ChatPane({ api, onTasksChanged, hidden }: Props) {
           placeholder="Message the assistant…"
           autoComplete="off"
           value={draft}
-          maxLength={4000}
+          aria-invalid={messageTooLong}
+          aria-describedby={`${id}-count`}
           onChange={(e) => setDraft(e.target.value)}
         />
-        <button className="btn btn--primary" type="submit" disabled={sending || history === 'loading' || !draft.trim()}>
+        <button
+          className="btn btn--primary"
+          type="submit"
+          disabled={sending || history === 'loading' || !draft.trim() || messageTooLong}
+        >
           {sending ? 'Sending…' : 'Send'}
         </button>
+        <CharCounter id={`${id}-count`} value={draft.trim()} max={MAX_MESSAGE_CHARS} />
       </form>
     </section>
   );
