@@ -119,12 +119,14 @@ export interface ApiOptions {
 }
 
 /**
- * How long the server lets one chat turn run (backend CHAT_TIMEOUT, nginx's
- * proxy_read_timeout is longer still). The client waits that long plus a margin, so it never
- * gives up on a turn the server is still working on.
+ * One chat turn's time budget, end to end: the server stops a turn after CHAT_SERVER_TIMEOUT_MS
+ * (backend httpapi.ChatTimeout), nginx waits CHAT_PROXY_TIMEOUT_MS for the answer
+ * (nginx.conf proxy_read_timeout) and the client waits longer than both, so it never gives up
+ * on a turn the server is still working on. timeouts.test.ts proves the three files agree.
  */
 export const CHAT_SERVER_TIMEOUT_MS = 100_000;
-export const CHAT_CLIENT_TIMEOUT_MS = CHAT_SERVER_TIMEOUT_MS + 15_000;
+export const CHAT_PROXY_TIMEOUT_MS = 120_000;
+export const CHAT_CLIENT_TIMEOUT_MS = CHAT_PROXY_TIMEOUT_MS + 5_000;
 
 /** A fresh idempotency key for one user action (reused on that action's retries). */
 export function newIdempotencyKey(): string {

@@ -256,7 +256,7 @@ export function ChatPane({ api, onTasksChanged, hidden, tasks }: Props) {
         <h2 id={`${id}-h`}>Chat</h2>
         <div className="chat__convs">
           <label htmlFor={`${id}-conv`} className="visually-hidden">
-            Conversation
+            Conversations
           </label>
           <select
             id={`${id}-conv`}

@@ -11,7 +11,7 @@ interface FMessage {
 
 export interface FakeBackend {
   fetch: FetchLike;
-  calls: { method: string; path: string; body?: unknown; auth?: string }[];
+  calls: { method: string; path: string; body?: unknown; auth?: string; idempotencyKey?: string }[];
   tasks: FTask[];
   conversations: { id: number; created_at: string; updated_at: string; messages: FMessage[] }[];
   /** When set, every request fails as if the network were down. */
@@ -25,6 +25,10 @@ export interface FakeBackend {
   loggedOut: (string | undefined)[];
   /** Delay before a chat reply (after the turn is stored), in ms. */
   chatDelayMs: number;
+  /** When set, the chat turn is stored but its answer never reaches the client. */
+  dropChatReply: boolean;
+  /** Delay before answering a PATCH, per call (first, second, ...), in ms. */
+  patchDelays: number[];
 }
 
 const json = (status: number, body: unknown) =>
@@ -49,12 +53,20 @@ export function fakeBackend(): FakeBackend {
     deleted: [],
     loggedOut: [],
     chatDelayMs: 0,
+    dropChatReply: false,
+    patchDelays: [],
     fetch: async (input, init) => {
       const url = new URL(input, 'http://app.test');
       const method = init?.method ?? 'GET';
       const headers = (init?.headers ?? {}) as Record<string, string>;
       const body = init?.body ? JSON.parse(String(init.body)) : undefined;
-      fb.calls.push({ method, path: url.pathname + url.search, body, auth: headers.Authorization });
+      fb.calls.push({
+        method,
+        path: url.pathname + url.search,
+        body,
+        auth: headers.Authorization,
+        idempotencyKey: headers['Idempotency-Key'],
+      });
       if (fb.down) throw new TypeError('Failed to fetch');
       const p = url.pathname;
 
@@ -103,6 +115,8 @@ export function fakeBackend(): FakeBackend {
         const t = fb.tasks.find((x) => x.id === Number(m[1]));
         if (!t) return json(404, { error: 'task not found' });
         if (method === 'PATCH') {
+          const delay = fb.patchDelays.shift();
+          if (delay) await new Promise((r) => setTimeout(r, delay));
           Object.assign(t, body, { updated_at: now() });
           return json(200, t);
         }
@@ -144,6 +158,7 @@ export function fakeBackend(): FakeBackend {
         conv.messages.push({ id: nextMsg++, role: 'assistant', content: reply, tool_calls, created_at: now() });
         conv.updated_at = now();
         if (fb.chatDelayMs) await new Promise((r) => setTimeout(r, fb.chatDelayMs));
+        if (fb.dropChatReply) throw new TypeError('Failed to fetch'); // stored, answer lost
         return json(200, { conversation_id: conv.id, message_id: nextMsg - 1, reply, tool_calls });
       }
       if (p === '/api/conversations') {
