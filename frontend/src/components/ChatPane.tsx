@@ -306,7 +306,9 @@ export function ChatPane({ api, onTasksChanged, hidden, tasks }: Props) {
             </ul>
           </div>
         )}
-        <ol ref={listRef} className="messages" role="log" aria-live="polite" aria-label="Conversation">
+        {/* A list (its items stay list items for screen readers), announced as it grows, and
+            focusable so it can be scrolled from the keyboard. */}
+        <ol ref={listRef} className="messages" aria-live="polite" aria-label="Conversation" tabIndex={0}>
           {items.map((it) => (
             <ChatMessage
               key={it.key}

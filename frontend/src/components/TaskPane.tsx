@@ -31,7 +31,7 @@ export function TaskPane({ state, hidden }: Props) {
   const [title, setTitle] = useState('');
   const [adding, setAdding] = useState(false);
   const headingRef = useRef<HTMLHeadingElement>(null);
-  const lastDelete = useRef(0);
+  const lastDelete = useRef({ t: 0, x: 0, y: 0 });
   const id = useId();
   const titleTooLong = tooLong(title.trim(), MAX_TITLE_CHARS);
 
@@ -53,10 +53,14 @@ export function TaskPane({ state, hidden }: Props) {
   }
 
   function remove(taskId: number, e: MouseEvent) {
-    // The row below moves up under the pointer: a double click must not delete it too.
+    // The row below moves up under the pointer: the second click of a double click (or a
+    // second fast click at the same spot) must not delete it too. Keyboard presses (detail 0)
+    // are always deliberate.
     const now = Date.now();
-    if (e.detail > 1 || now - lastDelete.current < DOUBLE_CLICK_MS) return;
-    lastDelete.current = now;
+    const last = lastDelete.current;
+    const samePlace = Math.abs(e.clientX - last.x) < 8 && Math.abs(e.clientY - last.y) < 8;
+    if (e.detail > 1 || (e.detail === 1 && samePlace && now - last.t < DOUBLE_CLICK_MS)) return;
+    lastDelete.current = { t: now, x: e.clientX, y: e.clientY };
     headingRef.current?.focus(); // the focused Delete button is about to disappear
     void state.remove(taskId);
   }
