@@ -349,12 +349,15 @@ const browserChecks = async () => {
       await tasks.getByText('call mom', { exact: true }).waitFor({ state: 'detached' });
     });
 
+    // Adds a task through the list and waits for it.
+    async function addInList(title) {
+      await tasks.getByLabel('New task').fill(title);
+      await tasks.getByLabel('New task').press('Enter');
+      await tasks.getByText(title, { exact: true }).waitFor();
+    }
+
     await check('double-clicking Delete deletes one task; Undo brings it back', async () => {
-      for (const t of ['dc one', 'dc two', 'dc three']) {
-        await tasks.getByLabel('New task').fill(t);
-        await tasks.getByLabel('New task').press('Enter');
-        await tasks.getByText(t, { exact: true }).waitFor();
-      }
+      for (const t of ['dc one', 'dc two', 'dc three']) await addInList(t);
       await tasks.getByRole('button', { name: 'Delete: dc one' }).dblclick();
       await tasks.getByText('dc one', { exact: true }).waitFor({ state: 'detached' });
       await sleep(800);
@@ -367,6 +370,7 @@ const browserChecks = async () => {
     });
 
     await check('tick then untick on a slow server ends unticked (the last click wins)', async () => {
+      await addInList('slow tick');
       let first = true;
       await page.route('**/api/tasks/*', async (route) => {
         if (route.request().method() === 'PATCH' && first) {
@@ -375,24 +379,31 @@ const browserChecks = async () => {
         }
         await route.continue();
       });
-      await tasks.getByRole('checkbox', { name: /^Complete task \d+: dc two$/ }).click();
-      await tasks.getByRole('checkbox', { name: /^Completed task \d+: dc two$/ }).click();
-      await sleep(2500);
-      await page.unroute('**/api/tasks/*');
-      const t = (await serverTasks()).find((x) => x.title === 'dc two');
+      try {
+        await tasks.getByRole('checkbox', { name: /^Complete task \d+: slow tick$/ }).click();
+        await tasks.getByRole('checkbox', { name: /^Completed task \d+: slow tick$/ }).click();
+        await sleep(2500);
+      } finally {
+        await page.unroute('**/api/tasks/*');
+      }
+      const t = (await serverTasks()).find((x) => x.title === 'slow tick');
       assert(t && !t.completed, `server says completed=${t?.completed}`);
-      assert(!(await tasks.getByRole('checkbox', { name: /dc two$/ }).isChecked()), 'checkbox ends ticked');
+      assert(!(await tasks.getByRole('checkbox', { name: /slow tick$/ }).isChecked()), 'checkbox ends ticked');
     });
 
     await check('a failed tick shows on its task; the list stays', async () => {
+      await addInList('tick offline');
       await page.route('**/api/tasks**', (r) => r.abort('connectionrefused'));
-      await tasks.getByRole('checkbox', { name: /^Complete task \d+: dc three$/ }).click();
-      const row = tasks.locator('.task', { hasText: 'dc three' });
-      await row.getByRole('alert').getByText(/Could not update the task/).waitFor();
-      assert(await tasks.getByText('dc one', { exact: true }).isVisible(), 'the list was replaced');
-      assert((await tasks.getByRole('button', { name: 'Retry' }).count()) === 0, 'a page-level error replaced the list');
-      await shot('15-inline-failure');
-      await page.unroute('**/api/tasks**');
+      try {
+        await tasks.getByRole('checkbox', { name: /^Complete task \d+: tick offline$/ }).click();
+        const row = tasks.locator('.task', { hasText: 'tick offline' });
+        await row.getByRole('alert').getByText(/Could not update the task/).waitFor();
+        assert(await tasks.getByText('water the ferns', { exact: true }).isVisible(), 'the list was replaced');
+        assert((await tasks.getByRole('button', { name: 'Retry' }).count()) === 0, 'a page-level error replaced the list');
+        await shot('15-inline-failure');
+      } finally {
+        await page.unroute('**/api/tasks**');
+      }
     });
 
     await check('lengths count characters: 200 emoji fit; a 10,000-character paste is kept and refused', async () => {
@@ -493,13 +504,16 @@ const browserChecks = async () => {
         await route.fetch(); // the server stores the turn...
         await route.abort('connectionreset'); // ...but the answer never arrives
       });
-      await page.getByLabel('Message').fill('add pack the suitcase');
-      await chat.locator('.composer button[type="submit"]:enabled').waitFor();
-      await page.getByLabel('Message').press('Enter');
-      await chat.getByText(/Added task \d+: pack the suitcase/).waitFor();
-      await tasks.getByText('pack the suitcase', { exact: true }).waitFor();
-      assert((await chat.getByText('Not sent.').count()) === 0, 'said "Not sent" about a stored message');
-      await page.unroute('**/api/chat');
+      try {
+        await page.getByLabel('Message').fill('add pack the suitcase');
+        await chat.locator('.composer button[type="submit"]:enabled').waitFor();
+        await page.getByLabel('Message').press('Enter');
+        await chat.getByText(/Added task \d+: pack the suitcase/).waitFor();
+        await tasks.getByText('pack the suitcase', { exact: true }).waitFor();
+        assert((await chat.getByText('Not sent.').count()) === 0, 'said "Not sent" about a stored message');
+      } finally {
+        await page.unroute('**/api/chat');
+      }
       const n = (await serverTasks()).filter((t) => t.title === 'pack the suitcase').length;
       assert(n === 1, `${n} suitcase tasks`);
     });
