@@ -330,6 +330,16 @@ func (r *offlineRun) act(in Intent) (string, error) {
 		case KindReopen:
 			no := false
 			res, err = r.call(ToolUpdate, UpdateArgs{TaskID: id, Completed: &no})
+			if err == nil && res.Error != "" && strings.HasSuffix(res.Error, "not found") {
+				// "bring it back", "restore task 3": a deleted task comes back.
+				if rr, rErr := r.call(ToolRestore, IDArgs{TaskID: id}); rErr != nil || rr.Error == "" {
+					res, err = rr, rErr
+					if err == nil {
+						lines = append(lines, fmt.Sprintf("Restored task %d: %s", rr.Task.Number, rr.Task.Title))
+						continue
+					}
+				}
+			}
 		case KindUpdate:
 			res, err = r.call(ToolUpdate, UpdateArgs{TaskID: id, Title: in.NewTitle, Description: in.NewDesc})
 		}

@@ -123,7 +123,7 @@ var (
 	reBare = rx(`^(?:(add|create|new|remind me|put)|(complete|finish|done|mark|mark as done|check off|tick off|finished)|(delete|remove|drop|cancel|erase|get rid of)|(rename|update|change|edit)|(reopen|uncomplete|unmark))(?:\s+(?:a|the|one|my)?\s*(?:task|item|todo|something)?)?$`)
 
 	// Bulk delete of completed or all tasks.
-	reBulkDelete = rx(`^(?:delete|remove|clear|erase|purge|drop|trash|wipe|get rid of|clean up|clean out|clear out|throw away|throw out)\s+(?:out\s+)?(?:all\s+(?:of\s+)?|every\s+|each\s+)?(?:the\s+|my\s+)?(?:tasks?\s+(?:that\s+(?:are|were)\s+|which\s+(?:are|were)\s+)?)?` + `(completed|complete|finished|done|checked|checked off|ticked|ticked off|old|crossed off|pending|incomplete|unfinished|open|everything|all)?\s*(?:ones|tasks?|items?|todos?|to-dos?|stuff|list|things)?(?:\s+(?:from|off|on)\s+(?:my|the)\s+` + listNouns + `)?$`)
+	reBulkDelete = rx(`^(?:delete|remove|clear|erase|purge|drop|trash|wipe|empty|get rid of|clean up|clean out|clear out|throw away|throw out)\s+(?:out\s+)?(?:all\s+(?:of\s+)?|every\s+|each\s+)?(?:the\s+|my\s+)?(?:tasks?\s+(?:that\s+(?:are|were)\s+|which\s+(?:are|were)\s+)?)?` + `(completed|complete|finished|done|checked|checked off|ticked|ticked off|old|crossed off|pending|incomplete|unfinished|open|everything|all)?\s*(?:ones|tasks?|items?|todos?|to-dos?|stuff|list|things)?(?:\s+(?:from|off|on)\s+(?:my|the)\s+` + listNouns + `)?$`)
 
 	// Reopen.
 	reReopenVerb  = rx(`^(?:reopen|re-open|uncomplete|un-complete|unmark|uncheck|untick|undo|restore|reactivate|revive|resume|unfinish|un-finish|un-check|un-tick|unarchive)\s+(.+?)(?:\s+(?:as\s+)?(?:done|complete|completed|finished))?$`)

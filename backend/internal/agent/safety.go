@@ -13,31 +13,34 @@ import (
 // walk the dog"), a doubtful one ("I think I paid the rent"), and the answers to a question the
 // agent asked before a bulk delete.
 var (
-	reNegated = rx(`^(?:i|we)(?:\s+(?:still|really|actually|just|totally|completely))?\s*(?:did\s+not|didn't|didnt|did\s+n't|do\s+not|don't|dont|have\s+not|haven't|havent|has\s+not|hasn't|had\s+not|hadn't|never|was\s+not|wasn't|were\s+not|weren't|am\s+not|'m\s+not|m\s+not|can\s*not|can't|cant|could\s+not|couldn't|won't|will\s+not|forgot\s+to|failed\s+to|not\s+yet|still\s+haven't|still\s+have\s+not)\b\s*(.*)$`)
+	reNegated = rx(`^(?:(?:no|nope|nah|actually|well|but|sadly|unfortunately)[,!.]?\s+)?(?:(?:i|we)(?:\s+(?:still|really|actually|just|totally|completely))?\s*)?(?:did\s+not|didn't|didnt|did\s+n't|do\s+not|don't|dont|have\s+not|haven't|havent|has\s+not|hasn't|had\s+not|hadn't|never|was\s+not|wasn't|were\s+not|weren't|am\s+not|'m\s+not|m\s+not|can\s*not|can't|cant|could\s+not|couldn't|won't|will\s+not|forgot\s+to|failed\s+to|not\s+yet|still\s+haven't|still\s+have\s+not)\b\s*(.*)$`)
 	reDoubt   = rx(`^(?:i\s+think\s+(?:that\s+)?(?:i|we)|i\s+guess\s+(?:i|we)|i\s+believe\s+(?:i|we)|maybe\s+(?:i|we)?|perhaps\s+(?:i|we)?|probably|possibly|i\s+(?:might|may|could)\s+have|(?:i'?m\s+|i\s+am\s+)?not\s+sure\s+(?:if|whether)|i\s+(?:probably|possibly|maybe)|did\s+i|have\s+i|i\s+forget\s+(?:if|whether)|i\s+don't\s+remember\s+(?:if|whether)|i\s+can't\s+remember\s+(?:if|whether))\b\s*(.*)$`)
 	reYes     = rx(`^(?:y|yes|yeah|yea|yep|yup|ya|sure|ok|okay|confirm|confirmed|i confirm|do it|go ahead|go for it|please do|yes please|absolutely|definitely|correct|affirmative|proceed|yes,?\s*(?:do it|go ahead|please|i'?m sure|delete (?:them|it|all|everything)(?: of them)?|remove (?:them|all)|clear (?:it|them|the list)))$`)
 	reNo      = rx(`^(?:n|no|nope|nah|no thanks|no way|cancel|stop|don't|do not|keep them|never ?mind|abort|wait|not now|no,?\s*(?:keep|don't|cancel|stop).*)$`)
-	reUndo    = rx(`^(?:undo|undo (?:that|it|this|the last (?:change|action|one|thing|step)|my last (?:change|action)|what you (?:just )?did|the last thing you did)|revert(?: that| it| the last change)?|take (?:that|it) back|reverse (?:that|it|the last change)|put (?:that|it) back(?: the way it was)?|roll (?:that|it) back|that was a mistake,? undo(?: it| that)?|oops,? undo(?: that| it)?|undo please)$`)
+	reUndo    = rx(`^(?:undo|undo (?:that|it|this|(?:the |my |your )?(?:last|previous) (?:change|action|one|thing|step|command)|that (?:change|action|last change)|what (?:you|i) (?:just )?did|the last thing (?:you|i) did)|revert(?: that| it| the last change)?|take (?:that|it) back|reverse (?:that|it|the last change)|put (?:that|it) back(?: the way it was)?|roll (?:that|it) back|that was a mistake,? undo(?: it| that)?|oops,? undo(?: that| it)?|undo please)$`)
 	// The question the agent asks before deleting several tasks at once.
 	reBulkAsk = regexp.MustCompile(`^Delete (?:all \d+ (?:\w+ )?tasks|your only (?:\w+ )?task)\b.*\? Say "yes"`)
 )
 
 // caution returns the intent a negated or doubtful message must have instead: KindUnsure, which
-// changes nothing and asks back. Intents that are about negation themselves (reopen: "I didn't
-// finish X"; delete: "I don't need to X any more") are kept.
+// changes nothing and asks back. Doubt ("I think I…", "maybe…") holds back any change but an
+// add; a negated statement holds back completing, adding and renaming. Intents that are about
+// negation themselves are kept: reopen ("I didn't finish X") and delete ("I don't need to X").
 func caution(s string, in Intent) Intent {
 	switch in.Kind {
-	case KindReopen, KindDelete, KindList, KindGreet, KindHelp, KindThanks, KindAsk:
+	case KindList, KindGreet, KindHelp, KindThanks, KindAsk:
 		return in
+	}
+	if in.Kind != KindAdd {
+		if m := reDoubt.FindStringSubmatch(s); m != nil {
+			return Intent{Kind: KindUnsure, Title: strings.TrimSpace(m[1])}
+		}
+	}
+	if in.Kind == KindReopen || in.Kind == KindDelete || reAddForget.MatchString(s) {
+		return in // "don't forget to email Sarah" is a request, not a denial
 	}
 	if m := reNegated.FindStringSubmatch(s); m != nil {
 		return Intent{Kind: KindUnsure, Title: strings.TrimSpace(m[1]), Negated: true}
-	}
-	if in.Kind == KindAdd {
-		return in // "maybe I should buy milk" is still worth writing down
-	}
-	if m := reDoubt.FindStringSubmatch(s); m != nil && in.Kind != KindUnknown {
-		return Intent{Kind: KindUnsure, Title: strings.TrimSpace(m[1])}
 	}
 	return in
 }
