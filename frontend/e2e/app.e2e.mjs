@@ -518,6 +518,29 @@ const browserChecks = async () => {
       assert(n === 1, `${n} suitcase tasks`);
     });
 
+    await check('a reload while the server is still on a reply: the message waits for its answer', async () => {
+      let once = true;
+      await page.route('**/api/chat', async (route) => {
+        if (!once) return route.continue();
+        once = false;
+        await sleep(2000); // the server is slow; the tab reloads meanwhile
+        await route.fetch().catch(() => null); // the turn still reaches the server and is stored
+        await route.abort().catch(() => null);
+      });
+      try {
+        await page.getByLabel('Message').fill('add label the boxes');
+        await chat.locator('.composer button[type="submit"]:enabled').waitFor();
+        await page.getByLabel('Message').press('Enter');
+        await sleep(300);
+        await page.reload();
+        await chat.getByText('add label the boxes', { exact: true }).waitFor();
+        await chat.getByText(/Added task \d+: label the boxes/).waitFor();
+        assert((await chat.getByText('Not sent.').count()) === 0, 'said "Not sent" about a stored message');
+      } finally {
+        await page.unroute('**/api/chat');
+      }
+    });
+
     const evil = '<img src=x onerror="window.__xss=1"><b>bold</b>';
     const evil2 = '<svg onload="window.__xss=2"><i>it</i></svg>';
     await check('user HTML is rendered as text, never as markup', async () => {

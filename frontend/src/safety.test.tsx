@@ -1,6 +1,6 @@
 // The list and the chat never lose data or claim something untrue: undo after delete, no
 // second row from a double click, last click wins, inline failures, honest chat status.
-import { fireEvent, render, screen, waitFor, within } from '@testing-library/react';
+import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import { App } from './App';
 import { suggestionsFor } from './components/ChatPane';
@@ -143,6 +143,22 @@ describe('safety', () => {
     expect(await screen.findByText('Added task 1: eggs')).toBeTruthy();
     expect(screen.queryByText('Not sent.')).toBeNull();
     expect(await within(tasksPane()).findByText('eggs')).toBeTruthy();
+  });
+
+  it('a reload while a reply is on its way waits for it instead of losing the message', async () => {
+    const fb = fakeBackend();
+    await signUp(fb);
+    await screen.findByText(/Tell me what to do/);
+    fb.chatDelayMs = 400;
+    fireEvent.change(screen.getByLabelText('Message'), { target: { value: 'add eggs' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Send' }));
+    await waitFor(() => expect(fb.calls.some((c) => c.path === '/api/chat')).toBe(true));
+    cleanup(); // the tab reloads; the server is still working on the turn
+    render(<App fetch={fb.fetch} />);
+    expect(await screen.findByText('add eggs')).toBeTruthy(); // shown as pending at once
+    expect(await screen.findByText('Added task 1: eggs', {}, { timeout: 4000 })).toBeTruthy();
+    expect(screen.queryByText('Not sent.')).toBeNull();
+    expect(sessionStorage.getItem('todo-chatbot.pending-chat')).toBeNull();
   });
 
   it('"New chat" keeps earlier conversations one pick away', async () => {

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useId, useLayoutEffect, useRef, useState, type FormEvent } from 'react';
 import {
+  CHAT_CLIENT_TIMEOUT_MS,
   MAX_MESSAGE_CHARS,
   isApiError,
   latestConversation,
@@ -11,6 +12,7 @@ import {
   type Task,
 } from '../api';
 import { messagesToItems, type ChatItem } from '../chatFormat';
+import { clearPending, loadPending, savePending, type PendingSend } from '../pendingChat';
 import { CharCounter, tooLong } from './CharCounter';
 import { ChatMessage } from './ChatMessage';
 import { ErrorState } from './ErrorState';
@@ -76,26 +78,110 @@ export function ChatPane({ api, onTasksChanged, hidden, tasks }: Props) {
     [api],
   );
 
+  // Through a ref: history loading must not restart whenever the parent re-renders.
+  const tasksChanged = useRef(onTasksChanged);
+  tasksChanged.current = onTasksChanged;
+
+  /**
+   * After a send failed without an answer (timeout, connection lost), the turn may still have
+   * been stored. Reload the conversation: if the message is there, show it with its reply.
+   */
+  const landed = useCallback(
+    async (text: string, conv: ConversationId | null, seen: number | null, known: Set<string>) => {
+      try {
+        let id = conv;
+        if (id === null) {
+          const list = await api.listConversations();
+          setConversations(list);
+          const fresh = list.filter((c) => !known.has(String(c.id)));
+          id = latestConversation(fresh)?.id ?? null;
+          if (id === null) return false;
+        }
+        const msgs = await api.listMessages(id);
+        const stored = msgs.some(
+          (m) => m.role === 'user' && m.content === text && (seen === null || (typeof m.id === 'number' && m.id > seen)),
+        );
+        if (!stored) return false;
+        setItems(messagesToItems(msgs));
+        setConversationId(id);
+        seenId.current = lastId(msgs);
+        tasksChanged.current();
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    [api],
+  );
+
+  const mounted = useRef(true);
+  useEffect(() => {
+    mounted.current = true;
+    return () => {
+      mounted.current = false;
+    };
+  }, []);
+
+  /**
+   * A message sent before this tab was reloaded, whose answer never arrived: wait (polling the
+   * conversation) until the server stores it or the chat time budget is over, then show the
+   * stored turn, or "Not sent" with a retry that reuses the message's idempotency key.
+   */
+  const resume = useCallback(
+    async (p: PendingSend) => {
+      const key = nextKey('u');
+      setItems((its) => [
+        ...its,
+        { key, role: 'user', text: p.text, toolCalls: [], status: 'pending', idempotencyKey: p.key },
+      ]);
+      setSending(true);
+      const deadline = p.sentAt + CHAT_CLIENT_TIMEOUT_MS;
+      const known = new Set(p.known);
+      let delay = 500;
+      try {
+        for (;;) {
+          if (await landed(p.text, p.conversationId, p.seenId, known)) return;
+          if (!mounted.current) return;
+          const wait = Math.min(delay, deadline - Date.now());
+          delay = Math.min(delay * 2, 3000);
+          if (wait <= 0) break;
+          await new Promise((r) => setTimeout(r, wait));
+          if (!mounted.current) return;
+        }
+        setItems((its) => its.map((it) => (it.key === key ? { ...it, status: 'failed' } : it)));
+      } finally {
+        if (mounted.current) {
+          clearPending();
+          setSending(false);
+        }
+      }
+    },
+    [landed],
+  );
+
   const loadHistory = useCallback(async () => {
     setHistory('loading');
     try {
       const list = await api.listConversations();
       setConversations(list);
       const latest = latestConversation(list);
-      if (latest) {
-        await showConversation(latest.id);
+      const pending = loadPending();
+      const open = pending?.conversationId ?? latest?.id ?? null;
+      if (open !== null && (pending?.conversationId != null || latest)) {
+        await showConversation(open);
       } else {
         setItems([]);
         setConversationId(null);
         seenId.current = null;
       }
       setHistory('ready');
+      if (pending) void resume(pending);
     } catch (err) {
       if (isApiError(err, 'session_expired')) return;
       setHistoryError(isApiError(err, 'network') ? 'Cannot reach the server to load the conversation.' : String((err as Error).message));
       setHistory('error');
     }
-  }, [api, showConversation]);
+  }, [api, showConversation, resume]);
 
   useEffect(() => {
     void loadHistory();
@@ -139,38 +225,6 @@ export function ChatPane({ api, onTasksChanged, hidden, tasks }: Props) {
     };
   }, []);
 
-  /**
-   * After a send failed without an answer (timeout, connection lost), the turn may still have
-   * been stored. Reload the conversation: if the message is there, show it with its reply.
-   */
-  const landed = useCallback(
-    async (text: string, conv: ConversationId | null, seen: number | null, known: Set<string>) => {
-      try {
-        let id = conv;
-        if (id === null) {
-          const list = await api.listConversations();
-          setConversations(list);
-          const fresh = list.filter((c) => !known.has(String(c.id)));
-          id = latestConversation(fresh)?.id ?? null;
-          if (id === null) return false;
-        }
-        const msgs = await api.listMessages(id);
-        const stored = msgs.some(
-          (m) => m.role === 'user' && m.content === text && (seen === null || (typeof m.id === 'number' && m.id > seen)),
-        );
-        if (!stored) return false;
-        setItems(messagesToItems(msgs));
-        setConversationId(id);
-        seenId.current = lastId(msgs);
-        onTasksChanged();
-        return true;
-      } catch {
-        return false;
-      }
-    },
-    [api, onTasksChanged],
-  );
-
   const send = useCallback(
     async (text: string, retry?: ChatItem) => {
       const key = retry?.key ?? nextKey('u');
@@ -185,6 +239,8 @@ export function ChatPane({ api, onTasksChanged, hidden, tasks }: Props) {
       const conv = conversationId;
       const seen = seenId.current;
       const known = new Set(conversations.map((c) => String(c.id)));
+      // Kept until the answer arrives, so a reload can find out what became of the message.
+      savePending({ text, key: idem, conversationId: conv, seenId: seen, known: [...known], sentAt: Date.now() });
       try {
         const r = await api.chat(text, conv, { idempotencyKey: idem, seenMessageId: seen });
         setConversationId(r.conversation_id ?? conv);
@@ -207,6 +263,7 @@ export function ChatPane({ api, onTasksChanged, hidden, tasks }: Props) {
           setItems((its) => its.map((it) => (it.key === key ? { ...it, status: 'failed' } : it)));
         }
       } finally {
+        clearPending();
         setSending(false);
         inputRef.current?.focus();
       }

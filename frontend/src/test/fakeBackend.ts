@@ -154,10 +154,14 @@ export function fakeBackend(): FakeBackend {
         } else {
           reply = "Sorry, I didn't understand.";
         }
-        conv.messages.push({ id: nextMsg++, role: 'user', content: msg, created_at: now() });
-        conv.messages.push({ id: nextMsg++, role: 'assistant', content: reply, tool_calls, created_at: now() });
-        conv.updated_at = now();
+        const store = () => {
+          conv!.messages.push({ id: nextMsg++, role: 'user', content: msg, created_at: now() });
+          conv!.messages.push({ id: nextMsg++, role: 'assistant', content: reply, tool_calls, created_at: now() });
+          conv!.updated_at = now();
+        };
+        // A real server stores the turn at its end: chatDelayMs is the time before that.
         if (fb.chatDelayMs) await new Promise((r) => setTimeout(r, fb.chatDelayMs));
+        store();
         if (fb.dropChatReply) throw new TypeError('Failed to fetch'); // stored, answer lost
         return json(200, { conversation_id: conv.id, message_id: nextMsg - 1, reply, tool_calls });
       }
