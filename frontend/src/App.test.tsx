@@ -18,6 +18,8 @@ function tasksPane() {
 
 async function say(text: string) {
   fireEvent.change(screen.getByLabelText('Message'), { target: { value: text } });
+  // The composer takes a message only once the conversation has loaded (Send enabled).
+  await waitFor(() => expect(screen.getByRole('button', { name: 'Send' })).toHaveProperty('disabled', false));
   fireEvent.click(screen.getByRole('button', { name: 'Send' }));
   await waitFor(() => expect(screen.getByRole('button', { name: /Send/ })).toHaveProperty('textContent', 'Send'));
 }
