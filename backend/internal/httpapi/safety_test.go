@@ -205,3 +205,27 @@ func TestLogoutRevokesToken(t *testing.T) {
 		t.Fatalf("a new login after logout: %d", r.status)
 	}
 }
+
+// A confirmed bulk delete removes exactly the tasks the question listed: one added meanwhile
+// (in the list, another tab) survives, and "undo" brings back all that were deleted.
+func TestBulkDeleteDeletesOnlyWhatItAskedAbout(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil, nil)
+	tok, _ := h.signup()
+	h.createTask(tok, "buy bread", "")
+	h.createTask(tok, "call dad", "")
+	q := h.chat(tok, "delete all my tasks", 0)
+	if !strings.Contains(q.Reply, "Delete all 2 tasks") || len(h.tasks(tok)) != 2 {
+		t.Fatalf("question %q", q.Reply)
+	}
+	h.createTask(tok, "added meanwhile", "")
+	yes := h.chat(tok, "yes", q.ConversationID)
+	left := h.tasks(tok)
+	if len(left) != 1 || left[0].Title != "added meanwhile" {
+		t.Fatalf("after yes (%q): %+v", yes.Reply, left)
+	}
+	h.chat(tok, "undo", q.ConversationID)
+	if n := len(h.tasks(tok)); n != 3 {
+		t.Fatalf("after undo: %d tasks, want 3", n)
+	}
+}
