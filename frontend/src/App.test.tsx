@@ -18,6 +18,8 @@ function tasksPane() {
 
 async function say(text: string) {
   fireEvent.change(screen.getByLabelText('Message'), { target: { value: text } });
+  // The composer takes a message only once the conversation has loaded (Send enabled).
+  await waitFor(() => expect(screen.getByRole('button', { name: 'Send' })).toHaveProperty('disabled', false));
   fireEvent.click(screen.getByRole('button', { name: 'Send' }));
   await waitFor(() => expect(screen.getByRole('button', { name: /Send/ })).toHaveProperty('textContent', 'Send'));
 }
@@ -50,10 +52,10 @@ describe('App', () => {
     await say('add pay rent');
     await say("what's left?");
     expect(screen.getByText(/1\. walk the dog\s+2\. pay rent/)).toBeTruthy();
-    const box = await within(tasksPane()).findByRole('checkbox', { name: 'Complete: walk the dog' });
+    const box = await within(tasksPane()).findByRole('checkbox', { name: 'Complete task 1: walk the dog' });
     fireEvent.click(box);
     await waitFor(() => expect(fb.tasks[0].completed).toBe(true));
-    expect(fb.calls.some((c) => c.method === 'PATCH' && c.path === '/api/tasks/1')).toBe(true);
+    expect(fb.calls.some((c) => c.method === 'PATCH' && c.path === '/api/tasks/101')).toBe(true);
     await say("what's left?");
     const replies = screen.getAllByText(/pay rent/).filter((el) => el.classList.contains('msg__text'));
     expect(replies.at(-1)?.textContent).toBe('2. pay rent');
@@ -122,7 +124,7 @@ describe('App', () => {
     expect(screen.getByText('add call mom')).toBeTruthy();
     await say('add second');
     const chats = fb.calls.filter((c) => c.path === '/api/chat');
-    expect(chats.at(-1)?.body).toEqual({ message: 'add second', conversation_id: 1 });
+    expect(chats.at(-1)?.body).toEqual({ message: 'add second', conversation_id: 1, seen_message_id: 2 });
   });
 
   it('shows unreachable with a retry that recovers', async () => {
@@ -138,7 +140,7 @@ describe('App', () => {
     const alerts = await screen.findAllByRole('alert');
     expect(alerts.map((a) => a.textContent).join(' ')).toMatch(/Cannot reach the server/);
     fb.down = false;
-    fb.tasks.push({ id: 9, title: 'back online', description: '', completed: false, created_at: '', updated_at: '' });
+    fb.tasks.push({ id: 9, number: 9, title: 'back online', description: '', completed: false, created_at: '', updated_at: '' });
     for (const b of screen.getAllByRole('button', { name: 'Retry' })) fireEvent.click(b);
     expect(await screen.findByText('back online')).toBeTruthy();
     expect(screen.queryByRole('button', { name: 'Retry' })).toBeNull();
@@ -158,7 +160,7 @@ describe('App', () => {
     // Trying again is the same action: the server sees the same Idempotency-Key both times.
     const chats = fb.calls.filter((c) => c.path === '/api/chat');
     expect(chats).toHaveLength(2);
-    expect(chats[0].idempotencyKey).toMatch(/^[0-9a-f]{32}$/);
+    expect(chats[0].idempotencyKey).toMatch(/^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/);
     expect(chats[1].idempotencyKey).toBe(chats[0].idempotencyKey);
   });
 

@@ -42,11 +42,13 @@ export function App({ fetch }: AppProps) {
   }, []);
 
   const logout = useCallback(() => {
+    // Revoke the token on the server (the request takes the token before it is cleared here).
+    void api.logout().catch(() => undefined);
     sessionRef.current = null;
     clearSession();
     setNotice('You have logged out.');
     setSession(null);
-  }, []);
+  }, [api]);
 
   if (!session) return <AuthScreen api={api} notice={notice} onAuthenticated={onAuthenticated} />;
   // Keyed by token: a new login starts with fresh state.

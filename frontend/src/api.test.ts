@@ -97,7 +97,7 @@ describe('api client', () => {
     const tasks = await createApi({ fetch, getToken: () => 'jwt' }).listTasks('completed');
     expect(fetch.mock.calls[0][0]).toBe('/api/tasks?status=completed');
     expect((fetch.mock.calls[0][1]?.headers as Record<string, string>).Authorization).toBe('Bearer jwt');
-    expect(tasks).toEqual([{ id: 3, title: 'x', description: '', completed: true, created_at: '', updated_at: '' }]);
+    expect(tasks).toEqual([{ id: 3, number: 3, title: 'x', description: '', completed: true, created_at: '', updated_at: '' }]);
   });
 
   it('accepts lists wrapped in an object', async () => {
@@ -197,7 +197,7 @@ describe('idempotent writes', () => {
     await api.chat('add buy milk');
     await api.login('a@b.c', 'password1');
     const keys = fetch.mock.calls.map(([, init]) => keyOf(init));
-    expect(keys[0]).toMatch(/^[0-9a-f]{32}$/);
+    expect(keys[0]).toMatch(/^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/);
     expect(new Set(keys.slice(0, 3)).size).toBe(3);
     expect(keys[3]).toBeUndefined();
     await api.chat('again', 1, { idempotencyKey: 'given-key' });

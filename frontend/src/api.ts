@@ -12,7 +12,10 @@ export interface AuthResult {
 }
 
 export interface Task {
+  /** Internal id: only for API URLs. */
   id: number;
+  /** The user's own task number (1, 2, 3…): what the UI shows and the chat understands. */
+  number: number;
   title: string;
   description: string;
   completed: boolean;
@@ -40,6 +43,8 @@ export interface ToolCall {
 
 export interface ChatReply {
   conversation_id: ConversationId;
+  /** Id of the last message the turn stored: this client has now seen up to it. */
+  message_id?: number;
   reply: string;
   tool_calls: ToolCall[];
 }
@@ -107,9 +112,48 @@ export interface ApiOptions {
   getToken?: () => string | null;
   /** Called once per authenticated request that answered 401. */
   onSessionExpired?: () => void;
-  /** Abort a request after this many milliseconds (default 30 s; chat may run an LLM). */
+  /** Abort a request after this many milliseconds (default 30 s). */
   timeoutMs?: number;
+  /** Abort a chat request after this many milliseconds (default CHAT_CLIENT_TIMEOUT_MS). */
+  chatTimeoutMs?: number;
 }
+
+/**
+ * One chat turn's time budget, end to end: the server stops a turn after CHAT_SERVER_TIMEOUT_MS
+ * (backend httpapi.ChatTimeout), nginx waits CHAT_PROXY_TIMEOUT_MS for the answer
+ * (nginx.conf proxy_read_timeout) and the client waits longer than both, so it never gives up
+ * on a turn the server is still working on. timeouts.test.ts proves the three files agree.
+ */
+export const CHAT_SERVER_TIMEOUT_MS = 100_000;
+export const CHAT_PROXY_TIMEOUT_MS = 120_000;
+export const CHAT_CLIENT_TIMEOUT_MS = CHAT_PROXY_TIMEOUT_MS + 5_000;
+
+/** Header carrying the key (the backend's IdempotencyHeader). */
+export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
+
+/** A fresh idempotency key for one user action (reused on that action's retries). */
+export function newIdempotencyKey(): string {
+  const c = globalThis.crypto;
+  if (c && typeof c.randomUUID === 'function') return c.randomUUID();
+  const b = new Uint8Array(16);
+  if (c && typeof c.getRandomValues === 'function') c.getRandomValues(b);
+  else for (let i = 0; i < 16; i++) b[i] = Math.floor(Math.random() * 256);
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const h = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/** Length as the server counts it: Unicode code points, not UTF-16 units or bytes. */
+export function charCount(s: string): number {
+  let n = 0;
+  for (const _ of s) n++;
+  return n;
+}
+
+/** Limits the server enforces, in characters. */
+export const MAX_TITLE_CHARS = 500;
+export const MAX_MESSAGE_CHARS = 4000;
 
 const DEFAULT_MESSAGES: Record<ApiErrorKind, string> = {
   network: 'Cannot reach the server.',
@@ -191,6 +235,7 @@ function normalizeTask(raw: unknown): Task {
   const o = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
   return {
     id: Number(o.id),
+    number: Number(o.number ?? o.id),
     title: String(o.title ?? ''),
     description: typeof o.description === 'string' ? o.description : '',
     completed: Boolean(o.completed),
@@ -218,41 +263,23 @@ export function latestConversation(list: Conversation[]): Conversation | null {
   return best;
 }
 
-/** Options of a write that the server may replay: see newIdempotencyKey. */
-export interface WriteOptions {
-  /**
-   * One key per user action (default: a fresh one per call). Sending the same action again with
-   * the same key — after a timeout, a dropped connection or a 503 — can never apply it twice:
-   * the server answers the first response again.
-   */
+export interface ChatOptions {
+  /** Same key on a retry of the same message: the server answers it once. */
   idempotencyKey?: string;
-}
-
-/** Header carrying the key (the backend's IdempotencyHeader). */
-export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
-
-/**
- * A random key for one user action. crypto.getRandomValues, unlike crypto.randomUUID, also
- * exists on plain-HTTP origins (the dev stack serves http://todo.local).
- */
-export function newIdempotencyKey(): string {
-  const bytes = new Uint8Array(16);
-  if (globalThis.crypto?.getRandomValues) {
-    globalThis.crypto.getRandomValues(bytes);
-  } else {
-    for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(Math.random() * 256);
-  }
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+  /** Last message id of the conversation this client has shown. */
+  seenMessageId?: number | null;
 }
 
 export interface Api {
   signup(email: string, password: string): Promise<AuthResult>;
   login(email: string, password: string): Promise<AuthResult>;
   listTasks(filter?: TaskFilter): Promise<Task[]>;
-  createTask(title: string, description?: string, opts?: WriteOptions): Promise<Task>;
+  createTask(title: string, description?: string, idempotencyKey?: string): Promise<Task>;
   updateTask(id: number, patch: TaskPatch): Promise<Task>;
   deleteTask(id: number): Promise<void>;
-  chat(message: string, conversationId?: ConversationId | null, opts?: WriteOptions): Promise<ChatReply>;
+  restoreTask(id: number): Promise<Task>;
+  chat(message: string, conversationId?: ConversationId | null, opts?: ChatOptions): Promise<ChatReply>;
+  logout(): Promise<void>;
   listConversations(): Promise<Conversation[]>;
   listMessages(conversationId: ConversationId): Promise<Message[]>;
 }
@@ -261,23 +288,23 @@ export function createApi(opts: ApiOptions = {}): Api {
   const base = (opts.baseUrl ?? '/api').replace(/\/+$/, '');
   const doFetch: FetchLike = opts.fetch ?? ((input, init) => globalThis.fetch(input, init));
   const timeoutMs = opts.timeoutMs ?? 30_000;
+  const chatTimeoutMs = opts.chatTimeoutMs ?? CHAT_CLIENT_TIMEOUT_MS;
 
   async function request<T>(
     method: string,
     path: string,
     body?: unknown,
     authenticated = true,
-    idempotencyKey?: string,
+    extra: { headers?: Record<string, string>; timeoutMs?: number } = {},
   ): Promise<T> {
-    const headers: Record<string, string> = { Accept: 'application/json' };
-    if (idempotencyKey) headers[IDEMPOTENCY_HEADER] = idempotencyKey;
+    const headers: Record<string, string> = { Accept: 'application/json', ...extra.headers };
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     if (authenticated) {
       const token = opts.getToken?.();
       if (token) headers.Authorization = `Bearer ${token}`;
     }
     const controller = typeof AbortController !== 'undefined' ? new AbortController() : undefined;
-    const timer = controller ? setTimeout(() => controller.abort(), timeoutMs) : undefined;
+    const timer = controller ? setTimeout(() => controller.abort(), extra.timeoutMs ?? timeoutMs) : undefined;
     let res: Response;
     try {
       res = await doFetch(base + path, {
@@ -337,11 +364,12 @@ export function createApi(opts: ApiOptions = {}): Api {
       const body = await request<unknown>('GET', `/tasks?status=${encodeURIComponent(filter)}`);
       return listOf(body, 'tasks').map(normalizeTask);
     },
-    async createTask(title, description, opts) {
+    async createTask(title, description, idempotencyKey) {
       const payload: { title: string; description?: string } = { title };
       if (description) payload.description = description;
-      const key = opts?.idempotencyKey ?? newIdempotencyKey();
-      return normalizeTask(await request<unknown>('POST', '/tasks', payload, true, key));
+      // Every create carries a key, so any retry of this request can never add a second task.
+      const headers = { [IDEMPOTENCY_HEADER]: idempotencyKey ?? newIdempotencyKey() };
+      return normalizeTask(await request<unknown>('POST', '/tasks', payload, true, { headers }));
     },
     async updateTask(id, patch) {
       return normalizeTask(await request<unknown>('PATCH', `/tasks/${encodeURIComponent(String(id))}`, patch));
@@ -349,16 +377,27 @@ export function createApi(opts: ApiOptions = {}): Api {
     async deleteTask(id) {
       await request<unknown>('DELETE', `/tasks/${encodeURIComponent(String(id))}`);
     },
-    async chat(message, conversationId, opts) {
-      const payload: { message: string; conversation_id?: ConversationId } = { message };
+    async restoreTask(id) {
+      return normalizeTask(await request<unknown>('POST', `/tasks/${encodeURIComponent(String(id))}/restore`));
+    },
+    async chat(message, conversationId, chatOpts = {}) {
+      const payload: { message: string; conversation_id?: ConversationId; seen_message_id?: number } = { message };
       if (conversationId !== null && conversationId !== undefined) payload.conversation_id = conversationId;
-      const key = opts?.idempotencyKey ?? newIdempotencyKey();
-      const body = await request<Record<string, unknown>>('POST', '/chat', payload, true, key);
+      if (typeof chatOpts.seenMessageId === 'number') payload.seen_message_id = chatOpts.seenMessageId;
+      const headers = { [IDEMPOTENCY_HEADER]: chatOpts.idempotencyKey ?? newIdempotencyKey() };
+      const body = await request<Record<string, unknown>>('POST', '/chat', payload, true, {
+        headers,
+        timeoutMs: chatTimeoutMs,
+      });
       return {
         conversation_id: body.conversation_id as ConversationId,
+        message_id: typeof body.message_id === 'number' ? body.message_id : undefined,
         reply: typeof body.reply === 'string' ? body.reply : '',
         tool_calls: toolCallsOf(body.tool_calls),
       };
+    },
+    async logout() {
+      await request<unknown>('POST', '/auth/logout');
     },
     async listConversations() {
       const body = await request<unknown>('GET', '/conversations');

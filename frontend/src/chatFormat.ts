@@ -8,6 +8,8 @@ export interface ChatItem {
   text: string;
   toolCalls: ToolCall[];
   status?: 'pending' | 'failed';
+  /** A user message's idempotency key, reused when it is sent again. */
+  idempotencyKey?: string;
 }
 
 function scalar(v: unknown): string {
@@ -28,7 +30,8 @@ export function formatArgs(args: unknown): string {
 }
 
 function taskSummary(o: Record<string, unknown>): string | null {
-  if ('title' in o && 'id' in o) return `#${String(o.id)} ${String(o.title)}${o.completed ? ' ✓' : ''}`;
+  const num = o.number ?? o.id;
+  if ('title' in o && num !== undefined) return `#${String(num)} ${String(o.title)}${o.completed ? ' ✓' : ''}`;
   return null;
 }
 

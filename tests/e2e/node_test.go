@@ -666,7 +666,8 @@ func checkNetworkPolicies(t *testing.T) {
 	for _, s := range list.Items {
 		ports, _ := get(s, "spec", "ports").([]any)
 		comp := fmt.Sprint(get(s, "metadata", "labels", "app.kubernetes.io/component"))
-		if len(ports) > 0 {
+		// The ClusterIP Service (through kube-proxy), not a headless one.
+		if len(ports) > 0 && get(s, "spec", "clusterIP") != "None" {
 			svcs[comp] = serviceRef{name: fmt.Sprint(get(s, "metadata", "name")), port: num(get(ports[0], "port"))}
 		}
 	}
@@ -680,7 +681,7 @@ func checkNetworkPolicies(t *testing.T) {
 	}
 	// tcpProbe prints "open" when a TCP connection is accepted within 3 s, "blocked" otherwise.
 	probe := func(host string, port int) string {
-		return fmt.Sprintf(`if timeout 3 sh -c 'exec 3<>/dev/tcp/%s/%d' 2>/dev/null; then echo open; else echo blocked; fi`, host, port)
+		return fmt.Sprintf(`if timeout 3 bash -c 'exec 3<>/dev/tcp/%s/%d' 2>/dev/null; then echo open; else echo blocked; fi`, host, port)
 	}
 	fromFrontend := func(host string, port int) string {
 		out, err := kubectl("-n", namespace, "exec", frontend[0], "--", "bash", "-c", probe(host, port))

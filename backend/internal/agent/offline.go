@@ -2,7 +2,6 @@ package agent
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"regexp"
 	"strings"
@@ -64,23 +63,28 @@ func pendingAction(history []store.Message) Kind {
 	return KindUnknown
 }
 
-// lastTaskID is the task most recently touched in the conversation ("it", "that one").
-func lastTaskID(history []store.Message) int64 {
-	for i := len(history) - 1; i >= 0; i-- {
-		if history[i].Role != "tool" {
-			continue
-		}
-		var res Result
-		if json.Unmarshal([]byte(history[i].Content), &res) == nil && res.Task != nil {
-			return res.Task.ID
-		}
-	}
-	return 0
-}
-
 // Respond implements Brain.
 func (Offline) Respond(ctx context.Context, history []store.Message, user string, tools *Tools) (string, []store.Message, error) {
 	r := &offlineRun{ctx: ctx, tools: tools, history: history}
+	if nums := pendingBulkDelete(history); nums != nil {
+		// Only an explicit yes to the question just asked deletes; anything else cancels it.
+		norm := Normalize(user)
+		reply := ""
+		var err error
+		switch {
+		case reYes.MatchString(norm):
+			reply, err = r.deleteNumbers(nums)
+		case reNo.MatchString(norm):
+			reply = "OK, I didn't delete anything."
+		}
+		if err != nil {
+			return "", nil, err
+		}
+		if reply != "" {
+			r.msgs = append(r.msgs, store.Message{Role: "assistant", Content: reply})
+			return reply, r.msgs, nil
+		}
+	}
 	in := Parse(user)
 	if in.Kind == KindUnknown || in.Kind == KindAsk {
 		if k := pendingAction(history); k != KindUnknown {
@@ -122,7 +126,7 @@ func (r *offlineRun) dispatch(in Intent) (string, error) {
 		if res.Error != "" {
 			return "I couldn't add that: " + res.Error + ".", nil
 		}
-		s := fmt.Sprintf("Added task %d: %s", res.Task.ID, res.Task.Title)
+		s := fmt.Sprintf("Added task %d: %s", res.Task.Number, res.Task.Title)
 		if res.Task.Description != "" {
 			s += fmt.Sprintf(" (description: %s)", res.Task.Description)
 		}
@@ -135,6 +139,10 @@ func (r *offlineRun) dispatch(in Intent) (string, error) {
 		return formatList(res.Tasks, in.Status), nil
 	case KindComplete, KindReopen, KindDelete, KindUpdate:
 		return r.act(in)
+	case KindUndo:
+		return r.undo()
+	case KindUnsure:
+		return unsureReply(in), nil
 	}
 	return "Sorry, I didn't understand that. " + HelpText, nil
 }
@@ -190,7 +198,7 @@ func formatList(tasks []store.Task, status string) string {
 		if t.Completed {
 			mark = "[x]"
 		}
-		fmt.Fprintf(&b, "\n%s #%d %s", mark, t.ID, t.Title)
+		fmt.Fprintf(&b, "\n%s #%d %s", mark, t.Number, t.Title)
 		if t.Description != "" {
 			fmt.Fprintf(&b, " — %s", t.Description)
 		}
@@ -213,8 +221,17 @@ func (r *offlineRun) resolve(in Intent) ([]int64, string, error) {
 	case len(t.IDs) > 0:
 		return t.IDs, "", nil
 	case t.Pronoun:
-		if id := lastTaskID(r.history); id != 0 {
-			return []int64{id}, "", nil
+		// Only this conversation (as far as this client has seen it) can give "it" a meaning.
+		switch nums := lastTaskNumbers(r.history); len(nums) {
+		case 1:
+			return nums, "", nil
+		case 0:
+		default:
+			opts := make([]string, len(nums))
+			for i, n := range nums {
+				opts[i] = fmt.Sprintf("#%d", n)
+			}
+			return nil, fmt.Sprintf("Which task should I %s: %s?", verb, joinOr(opts)), nil
 		}
 		return nil, fmt.Sprintf("Which task should I %s? Tell me its number or a word from its title.", verb), nil
 	case t.All:
@@ -242,9 +259,14 @@ func (r *offlineRun) resolve(in Intent) ([]int64, string, error) {
 			}
 			return nil, "Your list is already empty.", nil
 		}
+		if in.Kind == KindDelete && status != store.StatusCompleted {
+			// Deleting unfinished work in bulk waits for a yes; clearing finished tasks does
+			// not (it is the usual "clear completed", and "undo" brings them back).
+			return nil, bulkDeleteQuestion(res.Tasks, status), nil
+		}
 		ids := make([]int64, len(res.Tasks))
 		for i, task := range res.Tasks {
-			ids[i] = task.ID
+			ids[i] = task.Number
 		}
 		return ids, "", nil
 	}
@@ -264,7 +286,7 @@ func (r *offlineRun) resolve(in Intent) ([]int64, string, error) {
 		if n < 1 || n > len(res.Tasks) {
 			return nil, fmt.Sprintf("You don't have that many tasks. Which task should I %s?", verb), nil
 		}
-		return []int64{res.Tasks[n-1].ID}, "", nil
+		return []int64{res.Tasks[n-1].Number}, "", nil
 	}
 	m := MatchTitle(t.Text, res.Tasks, prefer, t.Verb)
 	switch {
@@ -276,11 +298,11 @@ func (r *offlineRun) resolve(in Intent) ([]int64, string, error) {
 	case m.Ambiguous:
 		opts := make([]string, len(m.Tasks))
 		for i, task := range m.Tasks {
-			opts[i] = fmt.Sprintf("#%d %q", task.ID, task.Title)
+			opts[i] = fmt.Sprintf("#%d %q", task.Number, task.Title)
 		}
 		return nil, fmt.Sprintf("Which task should I %s: %s?", verb, joinOr(opts)), nil
 	}
-	return []int64{m.Tasks[0].ID}, "", nil
+	return []int64{m.Tasks[0].Number}, "", nil
 }
 
 func joinOr(xs []string) string {
@@ -296,6 +318,7 @@ func (r *offlineRun) act(in Intent) (string, error) {
 		return reply, err
 	}
 	var lines []string
+	deleted := 0
 	for _, id := range ids {
 		var res Result
 		var err error
@@ -307,6 +330,16 @@ func (r *offlineRun) act(in Intent) (string, error) {
 		case KindReopen:
 			no := false
 			res, err = r.call(ToolUpdate, UpdateArgs{TaskID: id, Completed: &no})
+			if err == nil && res.Error != "" && strings.HasSuffix(res.Error, "not found") {
+				// "bring it back", "restore task 3": a deleted task comes back.
+				if rr, rErr := r.call(ToolRestore, IDArgs{TaskID: id}); rErr != nil || rr.Error == "" {
+					res, err = rr, rErr
+					if err == nil {
+						lines = append(lines, fmt.Sprintf("Restored task %d: %s", rr.Task.Number, rr.Task.Title))
+						continue
+					}
+				}
+			}
 		case KindUpdate:
 			res, err = r.call(ToolUpdate, UpdateArgs{TaskID: id, Title: in.NewTitle, Description: in.NewDesc})
 		}
@@ -324,18 +357,120 @@ func (r *offlineRun) act(in Intent) (string, error) {
 		task := res.Task
 		switch in.Kind {
 		case KindComplete:
-			lines = append(lines, fmt.Sprintf("Marked task %d as done: %s", task.ID, task.Title))
+			lines = append(lines, fmt.Sprintf("Marked task %d as done: %s", task.Number, task.Title))
 		case KindDelete:
-			lines = append(lines, fmt.Sprintf("Deleted task %d: %s", task.ID, task.Title))
+			lines = append(lines, fmt.Sprintf("Deleted task %d: %s", task.Number, task.Title))
+			deleted++
 		case KindReopen:
-			lines = append(lines, fmt.Sprintf("Reopened task %d: %s", task.ID, task.Title))
+			lines = append(lines, fmt.Sprintf("Reopened task %d: %s", task.Number, task.Title))
 		case KindUpdate:
 			if in.NewTitle != nil {
-				lines = append(lines, fmt.Sprintf("Updated task %d: renamed to %q", task.ID, task.Title))
+				lines = append(lines, fmt.Sprintf("Updated task %d: renamed to %q", task.Number, task.Title))
 			} else {
-				lines = append(lines, fmt.Sprintf("Updated task %d (%s): description is now %q", task.ID, task.Title, task.Description))
+				lines = append(lines, fmt.Sprintf("Updated task %d (%s): description is now %q", task.Number, task.Title, task.Description))
 			}
 		}
+	}
+	switch {
+	case deleted == 1:
+		lines = append(lines, `Say "undo" to bring it back.`)
+	case deleted > 1:
+		lines = append(lines, `Say "undo" to bring them back.`)
+	}
+	return strings.Join(lines, "\n"), nil
+}
+
+// bulkDeleteQuestion asks before deleting several tasks at once, with the count and the tasks.
+func bulkDeleteQuestion(tasks []store.Task, status string) string {
+	kind := ""
+	if status == store.StatusPending || status == store.StatusCompleted {
+		kind = status + " "
+	}
+	names := make([]string, 0, len(tasks))
+	for i, t := range tasks {
+		if i == 10 {
+			names = append(names, fmt.Sprintf("and %d more", len(tasks)-10))
+			break
+		}
+		names = append(names, fmt.Sprintf("#%d %s", t.Number, t.Title))
+	}
+	if len(tasks) == 1 {
+		return fmt.Sprintf(`Delete your only %stask (%s)? Say "yes" to delete it, or anything else to keep it.`, kind, names[0])
+	}
+	return fmt.Sprintf(`Delete all %d %stasks (%s)? Say "yes" to delete them, or anything else to keep them.`,
+		len(tasks), kind, strings.Join(names, ", "))
+}
+
+// deleteNumbers carries out a confirmed bulk delete of exactly the tasks the question listed.
+func (r *offlineRun) deleteNumbers(nums []int64) (string, error) {
+	var lines []string
+	n := 0
+	for _, num := range nums {
+		res, err := r.call(ToolDelete, IDArgs{TaskID: num})
+		if err != nil {
+			return "", err
+		}
+		if res.Error != "" {
+			lines = append(lines, fmt.Sprintf("Task %d was already gone.", num))
+			continue
+		}
+		n++
+		lines = append(lines, fmt.Sprintf("Deleted task %d: %s", res.Task.Number, res.Task.Title))
+	}
+	head := fmt.Sprintf(`Deleted %s. Say "undo" to bring them back.`, plural(n, "task"))
+	if n == 1 {
+		head = `Deleted 1 task. Say "undo" to bring it back.`
+	}
+	return strings.Join(append([]string{head}, lines...), "\n"), nil
+}
+
+// undo reverses the conversation's last change: delete -> restore, complete <-> reopen,
+// add -> remove, rename -> the old title.
+func (r *offlineRun) undo() (string, error) {
+	calls := lastChange(r.history)
+	if len(calls) == 0 {
+		return "There's nothing to undo in this conversation.", nil
+	}
+	var lines []string
+	for i := len(calls) - 1; i >= 0; i-- {
+		c := calls[i]
+		name, args, ok := c.inverse()
+		if !ok {
+			continue
+		}
+		res, err := r.call(name, args)
+		if err != nil {
+			return "", err
+		}
+		before := c.result.Task
+		if res.Error != "" {
+			lines = append(lines, fmt.Sprintf("I couldn't undo the change to task %d: %s.", before.Number, res.Error))
+			continue
+		}
+		t := res.Task
+		switch c.name {
+		case ToolAdd:
+			lines = append(lines, fmt.Sprintf("Undone: removed task %d (%s).", t.Number, t.Title))
+		case ToolRestore:
+			lines = append(lines, fmt.Sprintf("Undone: deleted task %d (%s) again.", t.Number, t.Title))
+		case ToolDelete:
+			lines = append(lines, fmt.Sprintf("Undone: task %d (%s) is back.", t.Number, t.Title))
+		default:
+			p := c.result.Previous
+			switch {
+			case p.Title != before.Title:
+				lines = append(lines, fmt.Sprintf("Undone: task %d is back to %q.", t.Number, t.Title))
+			case p.Description != before.Description:
+				lines = append(lines, fmt.Sprintf("Undone: task %d (%s) has its old description again.", t.Number, t.Title))
+			case t.Completed:
+				lines = append(lines, fmt.Sprintf("Undone: task %d (%s) is done again.", t.Number, t.Title))
+			default:
+				lines = append(lines, fmt.Sprintf("Undone: task %d (%s) is open again.", t.Number, t.Title))
+			}
+		}
+	}
+	if len(lines) == 0 {
+		return "There's nothing to undo in this conversation.", nil
 	}
 	return strings.Join(lines, "\n"), nil
 }

@@ -22,17 +22,19 @@ const (
 	KindReopen
 	KindDelete
 	KindUpdate
-	KindAsk // a command without its object ("complete", "add"): ask for it
+	KindAsk    // a command without its object ("complete", "add"): ask for it
+	KindUndo   // undo the conversation's last change
+	KindUnsure // a negated or doubtful statement: change nothing, ask back
 )
 
 func (k Kind) String() string {
 	return [...]string{"unknown", "greet", "help", "thanks", "add", "list", "complete", "reopen",
-		"delete", "update", "ask"}[k]
+		"delete", "update", "ask", "undo", "unsure"}[k]
 }
 
 // Target says which task(s) a command is about.
 type Target struct {
-	IDs     []int64 // explicit ids ("task 3", "#3", "3 and 4")
+	IDs     []int64 // explicit task numbers ("task 3", "#3", "3 and 4"): the user's own numbering
 	Text    string  // a phrase to match against titles ("the milk one")
 	Pronoun bool    // "it", "that one": the task last mentioned in the conversation
 	All     bool    // "all", "everything"
@@ -52,6 +54,7 @@ type Intent struct {
 	Target      Target
 	AskFor      Kind // with KindAsk: the command that lacks its object
 	FallbackAdd bool // complete/reopen target not found: add Title instead
+	Negated     bool // with KindUnsure: the message denied doing something (else it doubted)
 }
 
 var (
@@ -117,10 +120,10 @@ var (
 	reThanks = rx(`^(?:thanks|thank you|thank u|thx|ty|cheers|great|awesome|perfect|cool|nice|ok|okay|got it|good|great thanks|thanks a lot|thank you so much|bye|goodbye|see you)$`)
 
 	// Bare commands without an object.
-	reBare = rx(`^(?:(add|create|new|remind me|put)|(complete|finish|done|mark|mark as done|check off|tick off|finished)|(delete|remove|drop|cancel|erase|get rid of)|(rename|update|change|edit)|(reopen|uncomplete|undo|unmark))(?:\s+(?:a|the|one|my)?\s*(?:task|item|todo|something)?)?$`)
+	reBare = rx(`^(?:(add|create|new|remind me|put)|(complete|finish|done|mark|mark as done|check off|tick off|finished)|(delete|remove|drop|cancel|erase|get rid of)|(rename|update|change|edit)|(reopen|uncomplete|unmark))(?:\s+(?:a|the|one|my)?\s*(?:task|item|todo|something)?)?$`)
 
 	// Bulk delete of completed or all tasks.
-	reBulkDelete = rx(`^(?:delete|remove|clear|erase|purge|drop|trash|wipe|get rid of|clean up|clean out|clear out|throw away|throw out)\s+(?:out\s+)?(?:all\s+(?:of\s+)?|every\s+|each\s+)?(?:the\s+|my\s+)?(?:tasks?\s+(?:that\s+(?:are|were)\s+|which\s+(?:are|were)\s+)?)?` + `(completed|complete|finished|done|checked|checked off|ticked|ticked off|old|crossed off|pending|incomplete|unfinished|open|everything|all)?\s*(?:ones|tasks?|items?|todos?|to-dos?|stuff|list|things)?(?:\s+(?:from|off|on)\s+(?:my|the)\s+` + listNouns + `)?$`)
+	reBulkDelete = rx(`^(?:delete|remove|clear|erase|purge|drop|trash|wipe|empty|get rid of|clean up|clean out|clear out|throw away|throw out)\s+(?:out\s+)?(?:all\s+(?:of\s+)?|every\s+|each\s+)?(?:the\s+|my\s+)?(?:tasks?\s+(?:that\s+(?:are|were)\s+|which\s+(?:are|were)\s+)?)?` + `(completed|complete|finished|done|checked|checked off|ticked|ticked off|old|crossed off|pending|incomplete|unfinished|open|everything|all)?\s*(?:ones|tasks?|items?|todos?|to-dos?|stuff|list|things)?(?:\s+(?:from|off|on)\s+(?:my|the)\s+` + listNouns + `)?$`)
 
 	// Reopen.
 	reReopenVerb  = rx(`^(?:reopen|re-open|uncomplete|un-complete|unmark|uncheck|untick|undo|restore|reactivate|revive|resume|unfinish|un-finish|un-check|un-tick|unarchive)\s+(.+?)(?:\s+(?:as\s+)?(?:done|complete|completed|finished))?$`)
@@ -208,14 +211,22 @@ var (
 	reOrdinal   = rx(`^(?:the\s+)?(first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last|final)\s*(?:one|task|item|todo|entry)?(?:\s+(?:on|in)\s+(?:my|the)\s+list)?$`)
 )
 
-// Parse maps one message to an intent. It is pure: no database, no history.
+// Parse maps one message to an intent. It is pure: no database, no history. A negated or
+// doubtful statement never becomes a change.
 func Parse(msg string) Intent {
 	s := Normalize(msg)
-	if s == "" {
-		return Intent{Kind: KindHelp}
-	}
 	if len(s) > 2000 {
 		s = s[:2000]
+	}
+	if reUndo.MatchString(s) {
+		return Intent{Kind: KindUndo}
+	}
+	return caution(s, parse(msg, s))
+}
+
+func parse(msg, s string) Intent {
+	if s == "" {
+		return Intent{Kind: KindHelp}
 	}
 	switch {
 	case reGreet.MatchString(s):

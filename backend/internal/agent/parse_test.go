@@ -125,3 +125,26 @@ func FuzzParse(f *testing.F) {
 		_ = MatchTitle(msg, tasks, store.StatusPending, stem(msg))
 	})
 }
+
+// Negation, doubt and undo are recognised before any action is taken.
+func TestParseSafety(t *testing.T) {
+	for _, c := range []struct {
+		msg     string
+		kind    Kind
+		negated bool
+	}{
+		{"I did not walk the dog", KindUnsure, true}, {"I haven't called mom", KindUnsure, true},
+		{"we never went to the gym", KindUnsure, true}, {"nope, didn't feed the cat", KindUnsure, true},
+		{"I think I walked the dog", KindUnsure, false}, {"maybe I paid the rent", KindUnsure, false},
+		{"not sure if I emailed Sarah", KindUnsure, false}, {"maybe delete the milk one", KindUnsure, false},
+		{"don't forget to email Sarah", KindAdd, false}, {"I didn't finish buy milk", KindReopen, false},
+		{"I don't need to buy milk anymore", KindDelete, false}, {"undo", KindUndo, false},
+		{"undo that", KindUndo, false}, {"take that back", KindUndo, false}, {"revert the last change", KindUndo, false},
+		{"I walked the dog", KindComplete, false},
+	} {
+		in := Parse(c.msg)
+		if in.Kind != c.kind || in.Negated != c.negated {
+			t.Errorf("Parse(%q) = %v negated=%v, want %v negated=%v", c.msg, in.Kind, in.Negated, c.kind, c.negated)
+		}
+	}
+}

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/todo-chatbot/todo-chatbot/backend/internal/input"
 	"github.com/todo-chatbot/todo-chatbot/backend/internal/store"
@@ -17,8 +19,11 @@ import (
 type TaskStore interface {
 	CreateTask(ctx context.Context, userID int64, title, description string) (store.Task, error)
 	ListTasks(ctx context.Context, userID int64, status string) ([]store.Task, error)
+	GetTask(ctx context.Context, userID, id int64) (store.Task, error)
 	UpdateTask(ctx context.Context, userID, id int64, p store.TaskPatch) (store.Task, error)
 	DeleteTask(ctx context.Context, userID, id int64) (store.Task, error)
+	RestoreTask(ctx context.Context, userID, id int64) (store.Task, error)
+	TaskIDByNumber(ctx context.Context, userID, number int64) (int64, error)
 }
 
 // Tool names.
@@ -28,9 +33,10 @@ const (
 	ToolComplete = "complete_task"
 	ToolDelete   = "delete_task"
 	ToolUpdate   = "update_task"
+	ToolRestore  = "restore_task"
 )
 
-// Limits on tool arguments.
+// Limits on tool arguments, in characters (what the UI counts), not bytes.
 const (
 	MaxTitleLen       = 500
 	MaxDescriptionLen = 5000
@@ -43,7 +49,11 @@ type ToolSpec struct {
 	Parameters  map[string]any
 }
 
-// Specs lists the five tools.
+// taskNumber is how every tool names a task: the user's own task number (#3), never the
+// internal id.
+var taskNumber = map[string]any{"type": "integer", "description": "The task's number as the user sees it (#3 is 3)"}
+
+// Specs lists the tools.
 var Specs = []ToolSpec{
 	{ToolAdd, "Create a new task for the user.", map[string]any{
 		"type": "object",
@@ -61,23 +71,28 @@ var Specs = []ToolSpec{
 	}},
 	{ToolComplete, "Mark a task as completed.", map[string]any{
 		"type":       "object",
-		"properties": map[string]any{"task_id": map[string]any{"type": "integer"}},
+		"properties": map[string]any{"task_id": taskNumber},
 		"required":   []string{"task_id"},
 	}},
-	{ToolDelete, "Delete a task.", map[string]any{
+	{ToolDelete, "Delete a task (it can be restored with restore_task). Before deleting several tasks at once, ask the user to confirm with the count.", map[string]any{
 		"type":       "object",
-		"properties": map[string]any{"task_id": map[string]any{"type": "integer"}},
+		"properties": map[string]any{"task_id": taskNumber},
 		"required":   []string{"task_id"},
 	}},
 	{ToolUpdate, "Change a task's title or description, or reopen it with completed=false.", map[string]any{
 		"type": "object",
 		"properties": map[string]any{
-			"task_id":     map[string]any{"type": "integer"},
+			"task_id":     taskNumber,
 			"title":       map[string]any{"type": "string"},
 			"description": map[string]any{"type": "string"},
 			"completed":   map[string]any{"type": "boolean", "description": "false reopens a completed task"},
 		},
 		"required": []string{"task_id"},
+	}},
+	{ToolRestore, "Restore a deleted task (undo a delete).", map[string]any{
+		"type":       "object",
+		"properties": map[string]any{"task_id": taskNumber},
+		"required":   []string{"task_id"},
 	}},
 }
 
@@ -106,7 +121,8 @@ type ListArgs struct {
 	Status string `json:"status,omitempty"`
 }
 
-// IDArgs are complete_task's and delete_task's arguments.
+// IDArgs are complete_task's, delete_task's and restore_task's arguments. TaskID is the user's
+// task number.
 type IDArgs struct {
 	TaskID int64 `json:"task_id"`
 }
@@ -119,11 +135,75 @@ type UpdateArgs struct {
 	Completed   *bool   `json:"completed,omitempty"`
 }
 
-// Result is a tool's outcome; exactly one of its fields is set.
+// Result is a tool's outcome: Task, Tasks or Error. Previous is the task as it was before
+// complete_task or update_task changed it, so the change can be undone.
 type Result struct {
-	Task  *store.Task  `json:"task,omitempty"`
-	Tasks []store.Task `json:"tasks,omitempty"`
-	Error string       `json:"error,omitempty"`
+	Task     *store.Task  `json:"task,omitempty"`
+	Tasks    []store.Task `json:"tasks,omitempty"`
+	Previous *store.Task  `json:"previous,omitempty"`
+	Error    string       `json:"error,omitempty"`
+}
+
+// taskView is a task as tools report it: by its number, without the internal id, so neither a
+// model nor a person ever sees two numbers for one task.
+type taskView struct {
+	Number      int64     `json:"number"`
+	Title       string    `json:"title"`
+	Description string    `json:"description"`
+	Completed   bool      `json:"completed"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+func viewOf(t *store.Task) *taskView {
+	if t == nil {
+		return nil
+	}
+	return &taskView{t.Number, t.Title, t.Description, t.Completed, t.CreatedAt, t.UpdatedAt}
+}
+
+func (v *taskView) task() *store.Task {
+	if v == nil {
+		return nil
+	}
+	return &store.Task{Number: v.Number, Title: v.Title, Description: v.Description,
+		Completed: v.Completed, CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt}
+}
+
+type resultJSON struct {
+	Task     *taskView  `json:"task,omitempty"`
+	Tasks    []taskView `json:"tasks,omitempty"`
+	Previous *taskView  `json:"previous,omitempty"`
+	Error    string     `json:"error,omitempty"`
+}
+
+// MarshalJSON writes tasks by number (taskView).
+func (r Result) MarshalJSON() ([]byte, error) {
+	out := resultJSON{Task: viewOf(r.Task), Previous: viewOf(r.Previous), Error: r.Error}
+	if r.Tasks != nil {
+		out.Tasks = make([]taskView, len(r.Tasks))
+		for i := range r.Tasks {
+			out.Tasks[i] = *viewOf(&r.Tasks[i])
+		}
+	}
+	return json.Marshal(out)
+}
+
+// UnmarshalJSON reads what MarshalJSON wrote (stored tool results). Tasks come back with their
+// number and a zero id.
+func (r *Result) UnmarshalJSON(b []byte) error {
+	var in resultJSON
+	if err := json.Unmarshal(b, &in); err != nil {
+		return err
+	}
+	*r = Result{Task: in.Task.task(), Previous: in.Previous.task(), Error: in.Error}
+	if in.Tasks != nil {
+		r.Tasks = make([]store.Task, len(in.Tasks))
+		for i := range in.Tasks {
+			r.Tasks[i] = *in.Tasks[i].task()
+		}
+	}
+	return nil
 }
 
 // errUser is an error the model (or user) may see.
@@ -179,7 +259,7 @@ func (t *Tools) call(ctx context.Context, name string, args []byte) (Result, err
 		if a.Title == "" {
 			return Result{}, errUser{"title is required"}
 		}
-		if len(a.Title) > MaxTitleLen || len(a.Description) > MaxDescriptionLen {
+		if utf8.RuneCountInString(a.Title) > MaxTitleLen || utf8.RuneCountInString(a.Description) > MaxDescriptionLen {
 			return Result{}, errUser{"title or description too long"}
 		}
 		if err := checkText(a.Title, a.Description); err != nil {
@@ -201,23 +281,32 @@ func (t *Tools) call(ctx context.Context, name string, args []byte) (Result, err
 		}
 		tasks, err := t.Store.ListTasks(ctx, t.UserID, a.Status)
 		return Result{Tasks: tasks}, err
-	case ToolComplete, ToolDelete:
+	case ToolComplete, ToolDelete, ToolRestore:
 		var a IDArgs
 		if err := decodeArgs(args, &a); err != nil {
 			return Result{}, err
 		}
-		var task store.Task
-		var err error
-		if name == ToolComplete {
+		id, err := t.idOf(ctx, a.TaskID)
+		if err != nil {
+			return Result{}, err
+		}
+		switch name {
+		case ToolComplete:
 			done := true
-			task, err = t.Store.UpdateTask(ctx, t.UserID, a.TaskID, store.TaskPatch{Completed: &done})
-		} else {
-			task, err = t.Store.DeleteTask(ctx, t.UserID, a.TaskID)
+			return t.update(ctx, a.TaskID, id, store.TaskPatch{Completed: &done})
+		case ToolDelete:
+			task, err := t.Store.DeleteTask(ctx, t.UserID, id)
+			if errors.Is(err, store.ErrNotFound) {
+				return Result{}, notFoundErr(a.TaskID)
+			}
+			return Result{Task: &task}, err
+		default:
+			task, err := t.Store.RestoreTask(ctx, t.UserID, id)
+			if errors.Is(err, store.ErrNotFound) {
+				return Result{}, errUser{fmt.Sprintf("task %d is not deleted", a.TaskID)}
+			}
+			return Result{Task: &task}, err
 		}
-		if errors.Is(err, store.ErrNotFound) {
-			return Result{}, errUser{fmt.Sprintf("task %d not found", a.TaskID)}
-		}
-		return Result{Task: &task}, err
 	case ToolUpdate:
 		var a UpdateArgs
 		if err := decodeArgs(args, &a); err != nil {
@@ -225,14 +314,14 @@ func (t *Tools) call(ctx context.Context, name string, args []byte) (Result, err
 		}
 		if a.Title != nil {
 			s := strings.TrimSpace(*a.Title)
-			if s == "" || len(s) > MaxTitleLen {
-				return Result{}, errUser{"title must be 1 to 500 bytes"}
+			if s == "" || utf8.RuneCountInString(s) > MaxTitleLen {
+				return Result{}, errUser{"title must be 1 to 500 characters"}
 			}
 			a.Title = &s
 		}
 		if a.Description != nil {
 			s := strings.TrimSpace(*a.Description)
-			if len(s) > MaxDescriptionLen {
+			if utf8.RuneCountInString(s) > MaxDescriptionLen {
 				return Result{}, errUser{"description too long"}
 			}
 			a.Description = &s
@@ -250,12 +339,11 @@ func (t *Tools) call(ctx context.Context, name string, args []byte) (Result, err
 		if a.Title == nil && a.Description == nil && a.Completed == nil {
 			return Result{}, errUser{"nothing to update: give title, description or completed"}
 		}
-		task, err := t.Store.UpdateTask(ctx, t.UserID, a.TaskID,
-			store.TaskPatch{Title: a.Title, Description: a.Description, Completed: a.Completed})
-		if errors.Is(err, store.ErrNotFound) {
-			return Result{}, errUser{fmt.Sprintf("task %d not found", a.TaskID)}
+		id, err := t.idOf(ctx, a.TaskID)
+		if err != nil {
+			return Result{}, err
 		}
-		return Result{Task: &task}, err
+		return t.update(ctx, a.TaskID, id, store.TaskPatch{Title: a.Title, Description: a.Description, Completed: a.Completed})
 	default:
 		return Result{}, errUser{"unknown tool " + name}
 	}
@@ -270,6 +358,41 @@ func checkText(title, description string) error {
 		return errUser{"description " + p}
 	}
 	return nil
+}
+
+func notFoundErr(number int64) error { return errUser{fmt.Sprintf("task %d not found", number)} }
+
+// idOf maps the user's task number to the task's internal id.
+func (t *Tools) idOf(ctx context.Context, number int64) (int64, error) {
+	if number <= 0 {
+		return 0, notFoundErr(number)
+	}
+	id, err := t.Store.TaskIDByNumber(ctx, t.UserID, number)
+	if errors.Is(err, store.ErrNotFound) {
+		// A number this user never had may be a task's API id (from a URL or an API client
+		// that read "id"): accept it when it is one of the user's own live tasks.
+		if task, gErr := t.Store.GetTask(ctx, t.UserID, number); gErr == nil {
+			return task.ID, nil
+		}
+		return 0, notFoundErr(number)
+	}
+	return id, err
+}
+
+// update applies p and reports the task before and after, so the change can be undone.
+func (t *Tools) update(ctx context.Context, number, id int64, p store.TaskPatch) (Result, error) {
+	prev, err := t.Store.GetTask(ctx, t.UserID, id)
+	if err == nil {
+		var task store.Task
+		task, err = t.Store.UpdateTask(ctx, t.UserID, id, p)
+		if err == nil {
+			return Result{Task: &task, Previous: &prev}, nil
+		}
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return Result{}, notFoundErr(number)
+	}
+	return Result{}, err
 }
 
 // Brain decides, from the stored history and the new user message, which tools to call and

@@ -25,6 +25,16 @@ func (s *recordingStore) UpdateTask(context.Context, int64, int64, store.TaskPat
 func (s *recordingStore) DeleteTask(context.Context, int64, int64) (store.Task, error) {
 	return store.Task{}, nil
 }
+func (s *recordingStore) GetTask(context.Context, int64, int64) (store.Task, error) {
+	return store.Task{ID: 1, Number: 1}, nil
+}
+func (s *recordingStore) RestoreTask(context.Context, int64, int64) (store.Task, error) {
+	s.writes++
+	return store.Task{ID: 1, Number: 1}, nil
+}
+func (s *recordingStore) TaskIDByNumber(_ context.Context, _, number int64) (int64, error) {
+	return number, nil
+}
 
 // A model asking to store a NUL or another control character gets an error result the model can
 // read, and nothing is written (PostgreSQL would refuse the NUL with an error mid-turn).

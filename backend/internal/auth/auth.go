@@ -31,8 +31,16 @@ type Tokens struct {
 }
 
 type verified struct {
-	userID int64
-	exp    time.Time
+	userID  int64
+	version int64
+	exp     time.Time
+}
+
+// claims are the registered claims plus ver, the user's token version when the token was
+// issued: logging out bumps the user's version, which revokes every older token.
+type claims struct {
+	jwt.RegisteredClaims
+	Version int64 `json:"ver"`
 }
 
 const maxCached = 10000
@@ -44,44 +52,45 @@ func (t *Tokens) now() time.Time {
 	return time.Now()
 }
 
-// Issue returns a signed token for userID.
-func (t *Tokens) Issue(userID int64) (string, error) {
+// Issue returns a signed token for userID carrying the user's current token version.
+func (t *Tokens) Issue(userID, version int64) (string, error) {
 	now := t.now()
-	claims := jwt.RegisteredClaims{
+	c := claims{RegisteredClaims: jwt.RegisteredClaims{
 		Subject:   strconv.FormatInt(userID, 10),
 		Issuer:    Issuer,
 		IssuedAt:  jwt.NewNumericDate(now),
 		ExpiresAt: jwt.NewNumericDate(now.Add(t.TTL)),
-	}
-	return jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(t.Secret)
+	}, Version: version}
+	return jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(t.Secret)
 }
 
-// Verify checks signature (HS256 only), expiry and issuer, and returns the user id.
-func (t *Tokens) Verify(token string) (int64, error) {
+// Verify checks signature (HS256 only), expiry and issuer, and returns the user id and the
+// token version (which the caller compares with the user's current one).
+func (t *Tokens) Verify(token string) (userID, version int64, err error) {
 	t.mu.RLock()
 	v, ok := t.cache[token]
 	t.mu.RUnlock()
 	if ok {
 		if t.now().Before(v.exp) {
-			return v.userID, nil
+			return v.userID, v.version, nil
 		}
-		return 0, ErrInvalidToken
+		return 0, 0, ErrInvalidToken
 	}
-	id, exp, err := t.verify(token)
+	v, err = t.verify(token)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	t.mu.Lock()
 	if t.cache == nil || len(t.cache) >= maxCached {
 		t.cache = make(map[string]verified)
 	}
-	t.cache[token] = verified{userID: id, exp: exp}
+	t.cache[token] = v
 	t.mu.Unlock()
-	return id, nil
+	return v.userID, v.version, nil
 }
 
-func (t *Tokens) verify(token string) (int64, time.Time, error) {
-	var claims jwt.RegisteredClaims
+func (t *Tokens) verify(token string) (verified, error) {
+	var claims claims
 	_, err := jwt.ParseWithClaims(token, &claims, func(*jwt.Token) (any, error) { return t.Secret, nil },
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
 		jwt.WithExpirationRequired(),
@@ -90,14 +99,14 @@ func (t *Tokens) verify(token string) (int64, time.Time, error) {
 		jwt.WithLeeway(5*time.Second),
 	)
 	if err != nil {
-		return 0, time.Time{}, ErrInvalidToken
+		return verified{}, ErrInvalidToken
 	}
 	id, err := strconv.ParseInt(claims.Subject, 10, 64)
 	if err != nil || id <= 0 {
-		return 0, time.Time{}, ErrInvalidToken
+		return verified{}, ErrInvalidToken
 	}
 	// Same leeway as the parser: valid until exp + 5 s.
-	return id, claims.ExpiresAt.Add(5 * time.Second), nil
+	return verified{userID: id, version: claims.Version, exp: claims.ExpiresAt.Add(5 * time.Second)}, nil
 }
 
 // HashPassword hashes pw with bcrypt at cost.

@@ -8,21 +8,21 @@ import (
 func TestVerifyCacheHonoursExpiry(t *testing.T) {
 	now := time.Now()
 	tok := &Tokens{Secret: []byte("0123456789abcdef0123456789abcdef"), TTL: time.Minute, Now: func() time.Time { return now }}
-	s, err := tok.Issue(42)
+	s, err := tok.Issue(42, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; i < 2; i++ { // second call is served from the cache
-		if id, err := tok.Verify(s); err != nil || id != 42 {
+		if id, ver, err := tok.Verify(s); err != nil || id != 42 || ver != 3 {
 			t.Fatalf("verify %d: %d %v", i, id, err)
 		}
 	}
 	now = now.Add(2 * time.Minute)
-	if _, err := tok.Verify(s); err == nil {
+	if _, _, err := tok.Verify(s); err == nil {
 		t.Fatal("expired token accepted from the cache")
 	}
 	other := &Tokens{Secret: []byte("another-secret-0123456789abcdef!"), TTL: time.Minute}
-	if _, err := other.Verify(s); err == nil {
+	if _, _, err := other.Verify(s); err == nil {
 		t.Fatal("token accepted under another secret")
 	}
 }

@@ -527,7 +527,7 @@ func TestReadyzWhenDatabaseDown(t *testing.T) {
 		t.Fatalf("healthz must not depend on the database: %d", r.status)
 	}
 	// API calls answer 503 with Retry-After (retry later), no driver details.
-	tok, _ := (&auth.Tokens{Secret: cfg.JWTSecret, TTL: time.Hour}).Issue(1)
+	tok, _ := (&auth.Tokens{Secret: cfg.JWTSecret, TTL: time.Hour}).Issue(1, 0)
 	for _, c := range []struct{ method, path, body string }{
 		{"GET", "/api/tasks", ""}, {"POST", "/api/tasks", `{"title":"x"}`}, {"POST", "/api/chat", `{"message":"add x"}`},
 		{"POST", "/api/auth/login", `{"email":"a@b.example","password":"password1"}`},

@@ -39,6 +39,7 @@ type phraseCase struct {
 		ReplyContains []string `json:"reply_contains"`
 		ReplyExcludes []string `json:"reply_excludes"`
 		NoChange      bool     `json:"no_change"`
+		SameAsStart   bool     `json:"same_as_start"`
 	} `json:"expect"`
 }
 
@@ -123,6 +124,20 @@ func checkExpect(t *testing.T, c phraseCase, ids []int64, before, after []store.
 	setupIDs := map[int64]bool{}
 	for _, id := range ids {
 		setupIDs[id] = true
+	}
+	if e.SameAsStart {
+		// After "undo": titles, completion and descriptions as before the turns.
+		view := func(ts []store.Task) string {
+			var b strings.Builder
+			for _, tk := range ts {
+				fmt.Fprintf(&b, "%q %q %v\n", tk.Title, tk.Description, tk.Completed)
+			}
+			return b.String()
+		}
+		if view(before) != view(after) {
+			t.Errorf("same_as_start: before\n%s after\n%s", view(before), view(after))
+		}
+		return
 	}
 	if e.NoChange {
 		if fmt.Sprint(before) != fmt.Sprint(after) {
@@ -221,6 +236,13 @@ func checkExpect(t *testing.T, c phraseCase, ids []int64, before, after []store.
 
 // TestDevSet is the shared development set (copied from ../shared/chat/dev-set.jsonl).
 func TestDevSet(t *testing.T) { runPhrases(t, "dev-set.jsonl") }
+
+// TestSafetyDevSet is the shared safety set (copied from ../shared/chat/safety-dev-set.jsonl):
+// negation changes nothing, bulk deletes wait for a yes, "undo" undoes the last change.
+func TestSafetyDevSet(t *testing.T) { runPhrases(t, "safety-dev-set.jsonl") }
+
+// TestSafetyExtraSet holds our own safety phrasings, worded unlike the shared set.
+func TestSafetyExtraSet(t *testing.T) { runPhrases(t, "safety-extra-set.jsonl") }
 
 // TestExtraSet holds our own held-out-style phrasings.
 func TestExtraSet(t *testing.T) { runPhrases(t, "extra-set.jsonl") }

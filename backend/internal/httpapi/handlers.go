@@ -85,7 +85,7 @@ func (s *Server) signup(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	token, err := s.tokens.Issue(u.ID)
+	token, err := s.tokens.Issue(u.ID, u.TokenVersion)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -130,12 +130,24 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnauthorized, "invalid email or password")
 		return
 	}
-	token, err := s.tokens.Issue(u.ID)
+	token, err := s.tokens.Issue(u.ID, u.TokenVersion)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, authResponse{Token: token, User: u})
+}
+
+// logout revokes every token of the caller (this one included), on every replica within
+// versionCacheTTL.
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	uid := userID(r.Context())
+	if err := s.store.RevokeTokens(r.Context(), uid); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.versions.forget(uid)
+	w.WriteHeader(http.StatusNoContent)
 }
 
 func (s *Server) me(w http.ResponseWriter, r *http.Request) {
@@ -169,8 +181,8 @@ func checkTitle(t string) string {
 	switch {
 	case t == "":
 		return "title is required"
-	case len(t) > agent.MaxTitleLen:
-		return "title must be at most 500 bytes"
+	case utf8.RuneCountInString(t) > agent.MaxTitleLen:
+		return "title must be at most 500 characters"
 	case !utf8.ValidString(t):
 		return "title must be valid UTF-8"
 	}
@@ -179,8 +191,8 @@ func checkTitle(t string) string {
 
 func checkDescription(d string) string {
 	switch {
-	case len(d) > agent.MaxDescriptionLen:
-		return "description must be at most 5000 bytes"
+	case utf8.RuneCountInString(d) > agent.MaxDescriptionLen:
+		return "description must be at most 5000 characters"
 	case !utf8.ValidString(d):
 		return "description must be valid UTF-8"
 	}
@@ -345,10 +357,15 @@ func (s *Server) patchTask(w http.ResponseWriter, r *http.Request) {
 type chatRequest struct {
 	Message        string `json:"message"`
 	ConversationID *int64 `json:"conversation_id"`
+	// SeenMessageID is the last message of the conversation this client has shown. The agent
+	// reads the conversation only up to it, so "it", "yes" and "undo" mean what this person
+	// saw, not what another tab added since.
+	SeenMessageID *int64 `json:"seen_message_id"`
 }
 
 type chatResponse struct {
 	ConversationID int64              `json:"conversation_id"`
+	MessageID      int64              `json:"message_id"`
 	Reply          string             `json:"reply"`
 	ToolCalls      []agent.CallRecord `json:"tool_calls"`
 }
@@ -434,6 +451,9 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 			fail(err)
 			return
 		}
+		if req.SeenMessageID != nil {
+			history = seenPart(history, *req.SeenMessageID)
+		}
 		// A window must start at a user message so tool results are never orphaned.
 		for len(history) > 0 && history[0].Role != "user" {
 			history = history[1:]
@@ -462,7 +482,8 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	msgs := append([]store.Message{{Role: "user", Content: msg}}, turn...)
-	convID, err = tx.SaveTurn(ctx, uid, convID, title, msgs)
+	var lastID int64
+	convID, lastID, err = tx.SaveTurn(ctx, uid, convID, title, msgs)
 	if errors.Is(err, store.ErrNotFound) {
 		writeError(w, http.StatusNotFound, "conversation not found")
 		return
@@ -475,7 +496,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	if calls == nil {
 		calls = []agent.CallRecord{}
 	}
-	resp := store.Response{Status: http.StatusOK, Body: jsonBody(chatResponse{ConversationID: convID, Reply: reply, ToolCalls: calls})}
+	resp := store.Response{Status: http.StatusOK, Body: jsonBody(chatResponse{ConversationID: convID, MessageID: lastID, Reply: reply, ToolCalls: calls})}
 	if key != "" {
 		if err := tx.SaveResponse(ctx, uid, key, resp); err != nil {
 			fail(err)
@@ -487,6 +508,18 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeStored(w, resp, false)
+}
+
+// seenPart keeps the messages up to and including seen: a whole turn (a user message and
+// everything after it up to the next user message) written by another client after seen is
+// left out.
+func seenPart(history []store.Message, seen int64) []store.Message {
+	for i, m := range history {
+		if m.ID > seen && m.Role == "user" {
+			return history[:i]
+		}
+	}
+	return history
 }
 
 func (s *Server) listConversations(w http.ResponseWriter, r *http.Request) {

@@ -175,6 +175,7 @@ func (h *harness) tasks(token string) []store.Task {
 
 type chatResp struct {
 	ConversationID int64              `json:"conversation_id"`
+	MessageID      int64              `json:"message_id"`
 	Reply          string             `json:"reply"`
 	ToolCalls      []agent.CallRecord `json:"tool_calls"`
 }

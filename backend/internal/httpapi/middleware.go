@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"log/slog"
 	"net"
 	"net/http"
@@ -12,6 +13,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/todo-chatbot/todo-chatbot/backend/internal/auth"
+	"github.com/todo-chatbot/todo-chatbot/backend/internal/store"
 )
 
 type ctxKey struct{}
@@ -168,7 +172,17 @@ func (s *Server) requireAuth(next http.HandlerFunc) http.HandlerFunc {
 			writeError(w, http.StatusUnauthorized, "missing or malformed Authorization header")
 			return
 		}
-		id, err := s.tokens.Verify(strings.TrimSpace(token))
+		id, ver, err := s.tokens.Verify(strings.TrimSpace(token))
+		if err == nil {
+			var current int64
+			current, err = s.versions.get(r.Context(), id, s.store.TokenVersion)
+			if errors.Is(err, store.ErrNotFound) || (err == nil && ver != current) {
+				err = auth.ErrInvalidToken // logged out, or the account is gone
+			} else if err != nil {
+				s.fail(w, r, err)
+				return
+			}
+		}
 		if err != nil {
 			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 			writeError(w, http.StatusUnauthorized, "invalid or expired token")

@@ -123,7 +123,7 @@ func TestOpenAIBrainMultiStep(t *testing.T) {
 	var addedID int64
 	f.steps = []func(fakeRequest) map[string]any{
 		func(req fakeRequest) map[string]any {
-			if req.Model != "fake-model" || len(req.Tools) != 5 || req.Messages[0].Role != "system" {
+			if req.Model != "fake-model" || len(req.Tools) != len(agent.Specs) || req.Messages[0].Role != "system" {
 				t.Errorf("first request: model %q, %d tools, first role %q", req.Model, len(req.Tools), req.Messages[0].Role)
 			}
 			if role, content, _ := lastMessage(req); role != "user" || content != "please add buy milk and show me the list" {
@@ -138,7 +138,7 @@ func TestOpenAIBrainMultiStep(t *testing.T) {
 			if role != "tool" || id != "call_add_task_0" || res.Task == nil || res.Task.Title != "buy milk" {
 				t.Errorf("tool result not fed back: %s %s %q", role, id, content)
 			} else {
-				addedID = res.Task.ID
+				addedID = res.Task.Number // tools name tasks by the user's number
 			}
 			return toolCallsResponse([2]string{"list_tasks", `{"status":"all"}`}, [2]string{"no_such_tool", `{}`})
 		},

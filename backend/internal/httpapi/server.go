@@ -37,6 +37,9 @@ type Server struct {
 	ready     *readiness
 	stopped   context.Context // cancelled by Abort
 	abort     context.CancelFunc
+	// versions caches users' token versions briefly, so revocation costs one query per user
+	// per versionCacheTTL rather than one per request.
+	versions *versionCache
 }
 
 // New builds a Server. Its request bounds come from cfg and the Go memory limit (LimitsFor).
@@ -56,6 +59,7 @@ func New(cfg *config.Config, log *slog.Logger, pool *pgxpool.Pool, brain agent.B
 		brain:     brain,
 		metrics:   NewMetrics(pool),
 		limits:    store.LoginLimits{Window: cfg.LoginWindow, PerIP: cfg.LoginPerIP, PerAccount: cfg.LoginPerAccount},
+		versions:  &versionCache{},
 	}
 }
 
@@ -69,12 +73,14 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/auth/signup", s.signup)
 	mux.HandleFunc("POST /api/auth/login", s.login)
 	mux.HandleFunc("GET /api/me", s.requireAuth(s.me))
+	mux.HandleFunc("POST /api/auth/logout", s.requireAuth(s.logout))
 
 	mux.HandleFunc("GET /api/tasks", s.requireAuth(s.listTasks))
 	mux.HandleFunc("POST /api/tasks", s.requireAuth(s.createTask))
 	mux.HandleFunc("GET /api/tasks/{id}", s.requireAuth(s.taskByID(s.store.GetTask, http.StatusOK)))
 	mux.HandleFunc("PATCH /api/tasks/{id}", s.requireAuth(s.patchTask))
 	mux.HandleFunc("DELETE /api/tasks/{id}", s.requireAuth(s.taskByID(s.deleteTask, http.StatusNoContent)))
+	mux.HandleFunc("POST /api/tasks/{id}/restore", s.requireAuth(s.taskByID(s.store.RestoreTask, http.StatusOK)))
 
 	mux.HandleFunc("POST /api/chat", s.requireAuth(s.chat))
 	mux.HandleFunc("GET /api/conversations", s.requireAuth(s.listConversations))

@@ -41,6 +41,18 @@ func (f *fakeStore) DeleteTask(context.Context, int64, int64) (store.Task, error
 	f.calls++
 	return store.Task{}, f.err
 }
+func (f *fakeStore) GetTask(context.Context, int64, int64) (store.Task, error) {
+	f.calls++
+	return store.Task{}, f.err
+}
+func (f *fakeStore) RestoreTask(context.Context, int64, int64) (store.Task, error) {
+	f.calls++
+	return store.Task{}, f.err
+}
+func (f *fakeStore) TaskIDByNumber(_ context.Context, _, number int64) (int64, error) {
+	f.calls++
+	return number, f.err
+}
 
 // connect serves srv over in-memory transports and returns a connected client session.
 func connect(t *testing.T, srv *mcp.Server) *mcp.ClientSession {

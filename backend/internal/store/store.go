@@ -82,11 +82,14 @@ type User struct {
 	ID           int64  `json:"id"`
 	Email        string `json:"email"`
 	PasswordHash string `json:"-"`
+	TokenVersion int64  `json:"-"`
 }
 
 // Task is one to-do item.
 type Task struct {
-	ID          int64     `json:"id"`
+	ID int64 `json:"id"`
+	// Number is the task's place in its owner's own sequence (1, 2, 3…): what people see and say.
+	Number      int64     `json:"number"`
 	Title       string    `json:"title"`
 	Description string    `json:"description"`
 	Completed   bool      `json:"completed"`
@@ -127,8 +130,8 @@ func (s *Store) CreateUser(ctx context.Context, email, hash string) (User, error
 func (s *Store) UserByEmail(ctx context.Context, email string) (User, error) {
 	var u User
 	err := s.db.QueryRow(ctx,
-		"SELECT id, email, password_hash FROM users WHERE lower(email) = lower($1)", email).
-		Scan(&u.ID, &u.Email, &u.PasswordHash)
+		"SELECT id, email, password_hash, token_version FROM users WHERE lower(email) = lower($1)", email).
+		Scan(&u.ID, &u.Email, &u.PasswordHash, &u.TokenVersion)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return User{}, ErrNotFound
 	}
@@ -138,11 +141,33 @@ func (s *Store) UserByEmail(ctx context.Context, email string) (User, error) {
 	return u, nil
 }
 
-const taskCols = "id, title, description, completed, created_at, updated_at"
+// TokenVersion returns the user's current token version; tokens carrying an older one are
+// revoked. ErrNotFound if the user no longer exists.
+func (s *Store) TokenVersion(ctx context.Context, userID int64) (int64, error) {
+	var v int64
+	err := s.db.QueryRow(ctx, "SELECT token_version FROM users WHERE id = $1", userID).Scan(&v)
+	if err != nil {
+		return 0, notFound(err, "token version")
+	}
+	return v, nil
+}
+
+// RevokeTokens bumps the user's token version, revoking every token issued so far.
+func (s *Store) RevokeTokens(ctx context.Context, userID int64) error {
+	if _, err := s.db.Exec(ctx, "UPDATE users SET token_version = token_version + 1 WHERE id = $1", userID); err != nil {
+		return fmt.Errorf("revoke tokens: %w", err)
+	}
+	return nil
+}
+
+const taskCols = "id, number, title, description, completed, created_at, updated_at"
+
+// RestoreWindow is how long a deleted task can be restored; older deleted rows are purged.
+const RestoreWindow = 30 * 24 * time.Hour
 
 func scanTask(row pgx.Row) (Task, error) {
 	var t Task
-	err := row.Scan(&t.ID, &t.Title, &t.Description, &t.Completed, &t.CreatedAt, &t.UpdatedAt)
+	err := row.Scan(&t.ID, &t.Number, &t.Title, &t.Description, &t.Completed, &t.CreatedAt, &t.UpdatedAt)
 	return t, err
 }
 
@@ -153,10 +178,13 @@ func notFound(err error, what string) error {
 	return fmt.Errorf("%s: %w", what, err)
 }
 
-// CreateTask inserts a task for userID.
+// CreateTask inserts a task for userID with the user's next task number. Taking the number
+// locks the user's row, so concurrent creates of one user get distinct consecutive numbers.
 func (s *Store) CreateTask(ctx context.Context, userID int64, title, description string) (Task, error) {
-	t, err := scanTask(s.db.QueryRow(ctx,
-		"INSERT INTO tasks (user_id, title, description) VALUES ($1, $2, $3) RETURNING "+taskCols,
+	t, err := scanTask(s.db.QueryRow(ctx, `WITH n AS (
+		UPDATE users SET last_task_number = last_task_number + 1 WHERE id = $1 RETURNING last_task_number)
+		INSERT INTO tasks (user_id, number, title, description)
+		SELECT $1, n.last_task_number, $2, $3 FROM n RETURNING `+taskCols,
 		userID, title, description))
 	if err != nil {
 		return Task{}, fmt.Errorf("create task: %w", err)
@@ -171,10 +199,10 @@ func (s *Store) ListTasks(ctx context.Context, userID int64, status string) ([]T
 	switch status {
 	case StatusPending, StatusCompleted:
 		rows, err = s.db.Query(ctx,
-			"SELECT "+taskCols+" FROM tasks WHERE user_id = $1 AND completed = $2 ORDER BY id",
+			"SELECT "+taskCols+" FROM tasks WHERE user_id = $1 AND deleted_at IS NULL AND completed = $2 ORDER BY id",
 			userID, status == StatusCompleted)
 	default:
-		rows, err = s.db.Query(ctx, "SELECT "+taskCols+" FROM tasks WHERE user_id = $1 ORDER BY id", userID)
+		rows, err = s.db.Query(ctx, "SELECT "+taskCols+" FROM tasks WHERE user_id = $1 AND deleted_at IS NULL ORDER BY id", userID)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("list tasks: %w", err)
@@ -192,7 +220,7 @@ func (s *Store) ListTasks(ctx context.Context, userID int64, status string) ([]T
 // GetTask returns one of userID's tasks; ErrNotFound for a missing or foreign id.
 func (s *Store) GetTask(ctx context.Context, userID, id int64) (Task, error) {
 	t, err := scanTask(s.db.QueryRow(ctx,
-		"SELECT "+taskCols+" FROM tasks WHERE id = $1 AND user_id = $2", id, userID))
+		"SELECT "+taskCols+" FROM tasks WHERE id = $1 AND user_id = $2 AND deleted_at IS NULL", id, userID))
 	if err != nil {
 		return Task{}, notFound(err, "get task")
 	}
@@ -206,7 +234,7 @@ func (s *Store) UpdateTask(ctx context.Context, userID, id int64, p TaskPatch) (
 		description = COALESCE($4, description),
 		completed = COALESCE($5, completed),
 		updated_at = now()
-		WHERE id = $1 AND user_id = $2 RETURNING `+taskCols,
+		WHERE id = $1 AND user_id = $2 AND deleted_at IS NULL RETURNING `+taskCols,
 		id, userID, p.Title, p.Description, p.Completed))
 	if err != nil {
 		return Task{}, notFound(err, "update task")
@@ -214,14 +242,38 @@ func (s *Store) UpdateTask(ctx context.Context, userID, id int64, p TaskPatch) (
 	return t, nil
 }
 
-// DeleteTask removes one of userID's tasks and returns it.
+// DeleteTask hides one of userID's tasks (restorable for RestoreWindow) and returns it. The
+// same statement purges the user's deleted tasks older than the window.
 func (s *Store) DeleteTask(ctx context.Context, userID, id int64) (Task, error) {
-	t, err := scanTask(s.db.QueryRow(ctx,
-		"DELETE FROM tasks WHERE id = $1 AND user_id = $2 RETURNING "+taskCols, id, userID))
+	t, err := scanTask(s.db.QueryRow(ctx, `WITH purge AS (
+		DELETE FROM tasks WHERE user_id = $2 AND deleted_at < now() - make_interval(secs => $3))
+		UPDATE tasks SET deleted_at = now() WHERE id = $1 AND user_id = $2 AND deleted_at IS NULL
+		RETURNING `+taskCols, id, userID, RestoreWindow.Seconds()))
 	if err != nil {
 		return Task{}, notFound(err, "delete task")
 	}
 	return t, nil
+}
+
+// RestoreTask brings back one of userID's deleted tasks; ErrNotFound if it is not deleted (or
+// missing, or another user's).
+func (s *Store) RestoreTask(ctx context.Context, userID, id int64) (Task, error) {
+	t, err := scanTask(s.db.QueryRow(ctx, `UPDATE tasks SET deleted_at = NULL, updated_at = now()
+		WHERE id = $1 AND user_id = $2 AND deleted_at IS NOT NULL RETURNING `+taskCols, id, userID))
+	if err != nil {
+		return Task{}, notFound(err, "restore task")
+	}
+	return t, nil
+}
+
+// TaskIDByNumber maps one of userID's task numbers to the task's id, deleted or not.
+func (s *Store) TaskIDByNumber(ctx context.Context, userID, number int64) (int64, error) {
+	var id int64
+	err := s.db.QueryRow(ctx, "SELECT id FROM tasks WHERE user_id = $1 AND number = $2", userID, number).Scan(&id)
+	if err != nil {
+		return 0, notFound(err, "task by number")
+	}
+	return id, nil
 }
 
 // Conversation is a chat thread.
@@ -307,8 +359,9 @@ func (s *Store) Messages(ctx context.Context, userID, conversationID int64, limi
 
 // SaveTurn stores msgs in one of userID's conversations — or, when conversationID is 0, in a
 // new conversation titled title — in one statement (one round trip, atomic), and returns the
-// conversation id. ErrNotFound if the conversation is missing or another user's.
-func (s *Store) SaveTurn(ctx context.Context, userID, conversationID int64, title string, msgs []Message) (int64, error) {
+// conversation id and the id of the last message stored (what the client has now seen).
+// ErrNotFound if the conversation is missing or another user's.
+func (s *Store) SaveTurn(ctx context.Context, userID, conversationID int64, title string, msgs []Message) (int64, int64, error) {
 	roles := make([]string, len(msgs))
 	contents := make([]string, len(msgs))
 	calls := make([]string, len(msgs))
@@ -318,7 +371,7 @@ func (s *Store) SaveTurn(ctx context.Context, userID, conversationID int64, titl
 		if len(m.ToolCalls) > 0 {
 			b, err := json.Marshal(m.ToolCalls)
 			if err != nil {
-				return 0, err
+				return 0, 0, err
 			}
 			calls[i] = string(b)
 		}
@@ -330,21 +383,21 @@ func (s *Store) SaveTurn(ctx context.Context, userID, conversationID int64, titl
 		conv = `INSERT INTO conversations (user_id, title) VALUES ($2, $1) RETURNING id`
 		first = title
 	}
-	var id int64
+	var id, last int64
 	err := s.db.QueryRow(ctx, `WITH c AS (`+conv+`), ins AS (
 		INSERT INTO messages (conversation_id, role, content, tool_calls, tool_call_id)
 		SELECT c.id, m.role, m.content, NULLIF(m.calls, '')::jsonb, m.call_id
 		FROM c, unnest($3::text[], $4::text[], $5::text[], $6::text[]) WITH ORDINALITY AS m(role, content, calls, call_id, ord)
-		ORDER BY m.ord)
-		SELECT id FROM c`,
-		first, userID, roles, contents, calls, callIDs).Scan(&id)
+		ORDER BY m.ord RETURNING id)
+		SELECT c.id, COALESCE((SELECT max(id) FROM ins), 0) FROM c`,
+		first, userID, roles, contents, calls, callIDs).Scan(&id, &last)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, ErrNotFound
+		return 0, 0, ErrNotFound
 	}
 	if err != nil {
-		return 0, fmt.Errorf("save turn: %w", err)
+		return 0, 0, fmt.Errorf("save turn: %w", err)
 	}
-	return id, nil
+	return id, last, nil
 }
 
 // LoginLimits bounds login attempts in a sliding window.

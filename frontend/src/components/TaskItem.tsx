@@ -1,14 +1,17 @@
-import { useEffect, useId, useRef, useState, type KeyboardEvent } from 'react';
-import type { Task } from '../api';
+import { useEffect, useId, useRef, useState, type KeyboardEvent, type MouseEvent } from 'react';
+import { MAX_TITLE_CHARS, type Task } from '../api';
+import { CharCounter, tooLong } from './CharCounter';
 
 interface Props {
   task: Task;
+  /** Why the last change to this task failed, shown on the task. */
+  error?: string;
   onToggle: (id: number, completed: boolean) => void;
   onRename: (id: number, title: string) => Promise<boolean>;
-  onDelete: (id: number) => void;
+  onDelete: (id: number, e: MouseEvent) => void;
 }
 
-export function TaskItem({ task, onToggle, onRename, onDelete }: Props) {
+export function TaskItem({ task, error, onToggle, onRename, onDelete }: Props) {
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState(task.title);
   const [saving, setSaving] = useState(false);
@@ -34,6 +37,7 @@ export function TaskItem({ task, onToggle, onRename, onDelete }: Props) {
 
   async function save() {
     const title = draft.trim();
+    if (tooLong(title, MAX_TITLE_CHARS)) return;
     if (!title || title === task.title) {
       setEditing(false);
       return;
@@ -56,26 +60,27 @@ export function TaskItem({ task, onToggle, onRename, onDelete }: Props) {
 
   const checkboxId = `${id}-done`;
   return (
-    <li className={`task${task.completed ? ' task--done' : ''}`} data-task-id={task.id}>
+    <li className={`task${task.completed ? ' task--done' : ''}`} data-task-id={task.id} data-task-number={task.number}>
       <input
         id={checkboxId}
         className="task__check"
         type="checkbox"
         checked={task.completed}
         onChange={(e) => onToggle(task.id, e.target.checked)}
-        aria-label={`${task.completed ? 'Completed' : 'Complete'}: ${task.title}`}
+        aria-label={`${task.completed ? 'Completed' : 'Complete'} task ${task.number}: ${task.title}`}
       />
       {editing ? (
         <div className="task__edit">
           <label className="visually-hidden" htmlFor={`${id}-title`}>
-            Title of task {task.id}
+            Title of task {task.number}
           </label>
           <input
             ref={inputRef}
             id={`${id}-title`}
             className="task__input"
             value={draft}
-            maxLength={500}
+            aria-invalid={tooLong(draft.trim(), MAX_TITLE_CHARS)}
+            aria-describedby={`${id}-count`}
             disabled={saving}
             onChange={(e) => setDraft(e.target.value)}
             onKeyDown={onKeyDown}
@@ -86,6 +91,7 @@ export function TaskItem({ task, onToggle, onRename, onDelete }: Props) {
           <button type="button" className="btn btn--small" onClick={() => setEditing(false)} disabled={saving}>
             Cancel
           </button>
+          <CharCounter id={`${id}-count`} value={draft.trim()} max={MAX_TITLE_CHARS} />
         </div>
       ) : (
         <>
@@ -93,8 +99,8 @@ export function TaskItem({ task, onToggle, onRename, onDelete }: Props) {
             <span className="task__title">{task.title}</span>
             {task.description && <span className="task__desc">{task.description}</span>}
           </div>
-          <span className="task__id" aria-hidden="true">
-            #{task.id}
+          <span className="task__id">
+            <span className="visually-hidden">Task number </span>#{task.number}
           </span>
           <div className="task__actions">
             <button
@@ -109,13 +115,18 @@ export function TaskItem({ task, onToggle, onRename, onDelete }: Props) {
             <button
               type="button"
               className="btn btn--small btn--ghost btn--danger"
-              onClick={() => onDelete(task.id)}
+              onClick={(e) => onDelete(task.id, e)}
               aria-label={`Delete: ${task.title}`}
             >
               Delete
             </button>
           </div>
         </>
+      )}
+      {error && (
+        <p className="task__error" role="alert">
+          {error}
+        </p>
       )}
     </li>
   );

@@ -1,5 +1,6 @@
-import { useId, useRef, useState, type FormEvent } from 'react';
-import type { TaskFilter } from '../api';
+import { useEffect, useId, useRef, useState, type FormEvent, type MouseEvent } from 'react';
+import { MAX_TITLE_CHARS, type TaskFilter } from '../api';
+import { CharCounter, tooLong } from './CharCounter';
 import type { TasksState } from '../useTasks';
 import { ErrorState } from './ErrorState';
 import { TaskItem } from './TaskItem';
@@ -21,23 +22,45 @@ interface Props {
   hidden?: boolean;
 }
 
+/** How long the Undo toast stays after a delete. */
+export const UNDO_MS = 8000;
+/** Clicks on Delete this soon after a delete are the second half of a double click. */
+const DOUBLE_CLICK_MS = 700;
+
 export function TaskPane({ state, hidden }: Props) {
   const [title, setTitle] = useState('');
   const [adding, setAdding] = useState(false);
   const headingRef = useRef<HTMLHeadingElement>(null);
+  const lastDelete = useRef({ t: 0, x: 0, y: 0 });
   const id = useId();
+  const titleTooLong = tooLong(title.trim(), MAX_TITLE_CHARS);
+
+  const { undoable, dismissUndo } = state;
+  useEffect(() => {
+    if (!undoable) return;
+    const t = setTimeout(dismissUndo, UNDO_MS);
+    return () => clearTimeout(t);
+  }, [undoable, dismissUndo]);
 
   async function add(e: FormEvent) {
     e.preventDefault();
     const t = title.trim();
-    if (!t || adding) return;
+    if (!t || adding || titleTooLong) return;
     setAdding(true);
     const ok = await state.add(t);
     setAdding(false);
     if (ok) setTitle('');
   }
 
-  function remove(taskId: number) {
+  function remove(taskId: number, e: MouseEvent) {
+    // The row below moves up under the pointer: the second click of a double click (or a
+    // second fast click at the same spot) must not delete it too. Keyboard presses (detail 0)
+    // are always deliberate.
+    const now = Date.now();
+    const last = lastDelete.current;
+    const samePlace = Math.abs(e.clientX - last.x) < 8 && Math.abs(e.clientY - last.y) < 8;
+    if (e.detail > 1 || (e.detail === 1 && samePlace && now - last.t < DOUBLE_CLICK_MS)) return;
+    lastDelete.current = { t: now, x: e.clientX, y: e.clientY };
     headingRef.current?.focus(); // the focused Delete button is about to disappear
     void state.remove(taskId);
   }
@@ -72,12 +95,14 @@ export function TaskPane({ state, hidden }: Props) {
           className="add-task__input"
           placeholder="Add a task…"
           value={title}
-          maxLength={500}
+          aria-invalid={titleTooLong}
+          aria-describedby={`${id}-count`}
           onChange={(e) => setTitle(e.target.value)}
         />
-        <button className="btn btn--primary" type="submit" disabled={adding || !title.trim()}>
+        <button className="btn btn--primary" type="submit" disabled={adding || !title.trim() || titleTooLong}>
           Add
         </button>
+        <CharCounter id={`${id}-count`} value={title.trim()} max={MAX_TITLE_CHARS} />
       </form>
 
       {state.actionError && (
@@ -107,6 +132,7 @@ export function TaskPane({ state, hidden }: Props) {
                 <TaskItem
                   key={t.id}
                   task={t}
+                  error={state.taskErrors[t.id]}
                   onToggle={(tid, c) => void state.setCompleted(tid, c)}
                   onRename={state.rename}
                   onDelete={remove}
@@ -114,6 +140,19 @@ export function TaskPane({ state, hidden }: Props) {
               ))}
             </ul>
           ))}
+      </div>
+
+      <div className="toast-region" role="status" aria-live="polite">
+        {undoable && (
+          <div className="toast">
+            <span>
+              Deleted task {undoable.number}: {undoable.title}
+            </span>
+            <button type="button" className="link" onClick={() => void state.undoRemove()}>
+              Undo
+            </button>
+          </div>
+        )}
       </div>
     </section>
   );

@@ -49,7 +49,12 @@ export function Workspace({ api, user, onLogout }: Props) {
         ))}
       </nav>
       <main className="panes">
-        <ChatPane api={api} onTasksChanged={() => void tasks.reload()} hidden={active !== 'chat'} />
+        <ChatPane
+          api={api}
+          onTasksChanged={() => void tasks.reload()}
+          hidden={active !== 'chat'}
+          tasks={tasks.tasks}
+        />
         <TaskPane state={tasks} hidden={active !== 'tasks'} />
       </main>
     </div>

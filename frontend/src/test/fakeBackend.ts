@@ -19,6 +19,16 @@ export interface FakeBackend {
   /** When set, authenticated requests answer 401. */
   expired: boolean;
   users: Map<string, string>;
+  /** Deleted tasks, restorable. */
+  deleted: FTask[];
+  /** Authorization headers of logout calls. */
+  loggedOut: (string | undefined)[];
+  /** Delay before a chat reply (after the turn is stored), in ms. */
+  chatDelayMs: number;
+  /** When set, the chat turn is stored but its answer never reaches the client. */
+  dropChatReply: boolean;
+  /** Delay before answering a PATCH, per call (first, second, ...), in ms. */
+  patchDelays: number[];
 }
 
 const json = (status: number, body: unknown) =>
@@ -40,6 +50,11 @@ export function fakeBackend(): FakeBackend {
     down: false,
     expired: false,
     users: new Map(),
+    deleted: [],
+    loggedOut: [],
+    chatDelayMs: 0,
+    dropChatReply: false,
+    patchDelays: [],
     fetch: async (input, init) => {
       const url = new URL(input, 'http://app.test');
       const method = init?.method ?? 'GET';
@@ -71,7 +86,9 @@ export function fakeBackend(): FakeBackend {
       if (!headers.Authorization?.startsWith('Bearer ') || fb.expired) return json(401, { error: 'unauthorized' });
 
       const addTask = (title: string, description = '') => {
-        const t = { id: nextTask++, title, description, completed: false, created_at: now(), updated_at: now() };
+        const n = nextTask++;
+        // Ids and numbers differ, as they do for every user but the first on a real server.
+        const t = { id: n + 100, number: n, title, description, completed: false, created_at: now(), updated_at: now() };
         fb.tasks.push(t);
         return t;
       };
@@ -81,16 +98,31 @@ export function fakeBackend(): FakeBackend {
         return json(200, fb.tasks.filter((t) => s === 'all' || (s === 'completed') === t.completed));
       }
       if (p === '/api/tasks' && method === 'POST') return json(201, addTask(body.title, body.description));
+      const rm = /^\/api\/tasks\/(\d+)\/restore$/.exec(p);
+      if (rm && method === 'POST') {
+        const t = fb.deleted.find((x) => x.id === Number(rm[1]));
+        if (!t) return json(404, { error: 'task not found' });
+        fb.deleted = fb.deleted.filter((x) => x !== t);
+        fb.tasks = [...fb.tasks, t].sort((a, b) => a.id - b.id);
+        return json(200, t);
+      }
+      if (p === '/api/auth/logout' && method === 'POST') {
+        fb.loggedOut.push(headers.Authorization);
+        return new Response(null, { status: 204 });
+      }
       const m = /^\/api\/tasks\/(\d+)$/.exec(p);
       if (m) {
         const t = fb.tasks.find((x) => x.id === Number(m[1]));
         if (!t) return json(404, { error: 'task not found' });
         if (method === 'PATCH') {
+          const delay = fb.patchDelays.shift();
+          if (delay) await new Promise((r) => setTimeout(r, delay));
           Object.assign(t, body, { updated_at: now() });
           return json(200, t);
         }
         if (method === 'DELETE') {
           fb.tasks = fb.tasks.filter((x) => x !== t);
+          fb.deleted.push(t);
           return new Response(null, { status: 204 });
         }
         return json(200, t);
@@ -109,23 +141,29 @@ export function fakeBackend(): FakeBackend {
         if ((mm = /^(?:add|remind me to) (.+)$/i.exec(msg))) {
           const t = addTask(mm[1]);
           tool_calls.push({ name: 'add_task', arguments: { title: mm[1] }, result: t });
-          reply = `Added task ${t.id}: ${t.title}`;
+          reply = `Added task ${t.number}: ${t.title}`;
         } else if ((mm = /^(?:done|complete) (\d+)$/i.exec(msg))) {
-          const t = fb.tasks.find((x) => x.id === Number(mm![1]));
+          const t = fb.tasks.find((x) => x.number === Number(mm![1]));
           if (t) t.completed = true;
           tool_calls.push({ name: 'complete_task', arguments: { task_id: Number(mm[1]) }, result: t ?? { error: 'not found' } });
-          reply = t ? `Completed task ${t.id}: ${t.title}` : 'No such task.';
+          reply = t ? `Completed task ${t.number}: ${t.title}` : 'No such task.';
         } else if (/left|list/i.test(msg)) {
           const pending = fb.tasks.filter((t) => !t.completed);
           tool_calls.push({ name: 'list_tasks', arguments: { status: 'pending' }, result: pending });
-          reply = pending.length ? pending.map((t) => `${t.id}. ${t.title}`).join('\n') : 'Nothing left!';
+          reply = pending.length ? pending.map((t) => `${t.number}. ${t.title}`).join('\n') : 'Nothing left!';
         } else {
           reply = "Sorry, I didn't understand.";
         }
-        conv.messages.push({ id: nextMsg++, role: 'user', content: msg, created_at: now() });
-        conv.messages.push({ id: nextMsg++, role: 'assistant', content: reply, tool_calls, created_at: now() });
-        conv.updated_at = now();
-        return json(200, { conversation_id: conv.id, reply, tool_calls });
+        const store = () => {
+          conv!.messages.push({ id: nextMsg++, role: 'user', content: msg, created_at: now() });
+          conv!.messages.push({ id: nextMsg++, role: 'assistant', content: reply, tool_calls, created_at: now() });
+          conv!.updated_at = now();
+        };
+        // A real server stores the turn at its end: chatDelayMs is the time before that.
+        if (fb.chatDelayMs) await new Promise((r) => setTimeout(r, fb.chatDelayMs));
+        store();
+        if (fb.dropChatReply) throw new TypeError('Failed to fetch'); // stored, answer lost
+        return json(200, { conversation_id: conv.id, message_id: nextMsg - 1, reply, tool_calls });
       }
       if (p === '/api/conversations') {
         return json(
