@@ -470,7 +470,7 @@ func TestMCPBadArgumentsAreToolErrorsAndChangeNothing(t *testing.T) {
 	before := h.tasks(token)
 
 	long := strings.Repeat("x", agent.MaxTitleLen+1)
-	wide := strings.Repeat("é", agent.MaxTitleLen/2+1) // within maxLength in characters, over the limit in bytes
+	wide := strings.Repeat("é", agent.MaxTitleLen+1) // over the limit in characters, whatever their bytes
 	cases := []struct {
 		name string
 		tool string
@@ -480,7 +480,7 @@ func TestMCPBadArgumentsAreToolErrorsAndChangeNothing(t *testing.T) {
 		{"add: no title", agent.ToolAdd, map[string]any{"description": "x"}},
 		{"add: blank title", agent.ToolAdd, map[string]any{"title": "   "}},
 		{"add: huge title", agent.ToolAdd, map[string]any{"title": long}},
-		{"add: title over the limit in bytes", agent.ToolAdd, map[string]any{"title": wide}},
+		{"add: title over the limit in two-byte characters", agent.ToolAdd, map[string]any{"title": wide}},
 		{"add: huge description", agent.ToolAdd, map[string]any{"title": "ok", "description": strings.Repeat("d", agent.MaxDescriptionLen+1)}},
 		{"add: unknown field", agent.ToolAdd, map[string]any{"title": "ok", "owner_id": 1}},
 		{"add: null title", agent.ToolAdd, map[string]any{"title": nil}},

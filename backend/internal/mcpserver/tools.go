@@ -1,4 +1,4 @@
-// Package mcpserver serves the chat agent's five task tools over the Model Context Protocol
+// Package mcpserver serves the chat agent's task tools over the Model Context Protocol
 // (streamable HTTP, stateless), so MCP clients (kagent, desktop and IDE assistants) manage a
 // user's todos with the same code, validation and limits as the chat agent.
 package mcpserver
@@ -44,7 +44,7 @@ type Deps struct {
 // ServerName is how the server introduces itself to MCP clients.
 const ServerName = "todo-chatbot"
 
-// NewServer returns an MCP server with the five task tools registered.
+// NewServer returns an MCP server with the chat agent's task tools registered (the five of the MCP contract and restore_task).
 func NewServer(d Deps) *mcp.Server {
 	if d.Version == "" {
 		d.Version = "dev"
@@ -69,13 +69,16 @@ func NewServer(d Deps) *mcp.Server {
 		&mcp.ToolAnnotations{Title: "Delete a task", DestructiveHint: &yes, OpenWorldHint: &no}, oneTask)
 	addTool[agent.UpdateArgs](srv, d, agent.ToolUpdate,
 		&mcp.ToolAnnotations{Title: "Update a task", IdempotentHint: true, DestructiveHint: &yes, OpenWorldHint: &no}, oneTask)
+	// Undo of a delete, as in chat: a client that deleted by mistake can take it back.
+	addTool[agent.IDArgs](srv, d, agent.ToolRestore,
+		&mcp.ToolAnnotations{Title: "Restore a deleted task", IdempotentHint: true, DestructiveHint: &no, OpenWorldHint: &no}, oneTask)
 	return srv
 }
 
 // inputSchema is the MCP input schema of the named tool: the shape of the agent's argument
 // struct In (so no unknown fields), the chat tool's descriptions, and the tools' limits as
 // constraints, so a client learns them before it calls. The tools check the same limits again
-// (titles in bytes, where a schema's maxLength counts characters).
+// (in characters, as a schema's maxLength counts them).
 func inputSchema[In any](name string) (*jsonschema.Schema, error) {
 	s, err := jsonschema.For[In](nil)
 	if err != nil {
