@@ -242,13 +242,17 @@ func TestRealNode(t *testing.T) {
 			return nil
 		})
 		eventually(t, 60*time.Second, "no sandbox or container of the namespace on the node", func() error {
-			for _, what := range []string{"pods", "ps"} {
-				out, err := exec.Command("crictl", what, "-a", "--namespace", namespace, "-q").CombinedOutput()
+			// Sandboxes in any state, and containers in any state (-a), of the namespace.
+			for _, args := range [][]string{{"pods"}, {"ps", "-a"}} {
+				cmd := exec.Command("crictl", append(args, "--namespace", namespace, "-q")...)
+				var stderr bytes.Buffer
+				cmd.Stderr = &stderr
+				out, err := cmd.Output()
 				if err != nil {
-					return fmt.Errorf("crictl %s: %v: %s", what, err, out)
+					return fmt.Errorf("crictl %s: %v: %s", args[0], err, stderr.String())
 				}
 				if s := strings.TrimSpace(string(out)); s != "" {
-					return fmt.Errorf("crictl %s still lists %s", what, strings.ReplaceAll(s, "\n", " "))
+					return fmt.Errorf("crictl %s still lists %s", args[0], strings.ReplaceAll(s, "\n", " "))
 				}
 			}
 			return nil
