@@ -14,7 +14,11 @@ ACTIONLINT := $(TOOLS_CACHE)/actionlint-$(ACTIONLINT_VERSION)/actionlint
 export KUBE_SCORE_DIR ?= $(TOOLS_CACHE)/kube-score
 
 .PHONY: help up down preview build test test-program test-chart test-backend test-frontend \
-        test-frontend-e2e lint bench-backend ask e2e tools clean
+        test-frontend-e2e test-deps lint bench-backend ask e2e tools clean
+
+# npm ci again whenever package-lock.json is newer than what node_modules was installed from
+# (npm writes node_modules/.package-lock.json on every install).
+NODE_MODULES := frontend/node_modules/.package-lock.json
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -22,8 +26,8 @@ help: ## list the targets
 up: ## deploy the dev stack to Minikube and check that the app answers
 	@scripts/up.sh up
 
-down: ## destroy the dev stack (Minikube keeps running)
-	@scripts/up.sh down
+down: ## destroy the dev stack; PostgreSQL's data survives unless PURGE=1 (Minikube keeps running)
+	@PURGE=$(PURGE) scripts/up.sh down
 
 preview: ## show what `make up` would change
 	@scripts/up.sh preview
@@ -31,7 +35,14 @@ preview: ## show what `make up` would change
 build: ## compile the Pulumi program (what `pulumi up` compiles)
 	go build -o bin/todo-chatbot .
 
-test: lint test-program test-chart test-backend test-frontend test-frontend-e2e ## every suite that needs no cluster
+test: test-deps $(NODE_MODULES) lint test-program test-chart test-backend test-frontend test-frontend-e2e ## every suite that needs no cluster
+
+test-deps: ## install the Debian packages the suites need (as root), or name the command
+	@scripts/test-deps.sh
+
+$(NODE_MODULES): frontend/package-lock.json | test-deps
+	cd frontend && npm ci --no-audit --no-fund
+	touch $@
 
 lint: $(ACTIONLINT) ## gofmt, go vet and actionlint on the workflows
 	@unformatted=$$(gofmt -l main.go infra tests backend); \
@@ -46,13 +57,13 @@ test-program: ## the Pulumi program's mocked unit tests and the chart render tes
 test-chart: ## kube-score on the chart rendered with the dev and prod stacks' values
 	scripts/kube-score.sh
 
-test-backend: ## backend tests against a throwaway PostgreSQL on 127.0.0.1
+test-backend: test-deps ## backend tests against a throwaway PostgreSQL on 127.0.0.1
 	scripts/with-postgres.sh bash -c 'cd backend && go test -count=1 -race ./...'
 
-test-frontend: ## frontend unit tests (Vitest) and the production build
+test-frontend: $(NODE_MODULES) ## frontend unit tests (Vitest) and the production build
 	cd frontend && npm test && npm run build && npm run size
 
-test-frontend-e2e: ## the built app behind nginx, the real backend and PostgreSQL, in headless Chromium
+test-frontend-e2e: test-deps $(NODE_MODULES) ## the built app behind nginx, the real backend and PostgreSQL, in headless Chromium
 	cd frontend && bash e2e/run.sh
 
 bench-backend: ## API throughput and latency against PostgreSQL's own (pgbench) on loopback

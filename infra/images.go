@@ -56,15 +56,21 @@ func newImages(ctx *pulumi.Context, name string, cfg *Config, root string, paren
 		}
 		repository := ImageRepository(cfg, component)
 		tag := hash[:tagLength]
+		build := &docker.DockerBuildArgs{
+			Context:        pulumi.String(contextDir),
+			Dockerfile:     pulumi.String(filepath.Join(contextDir, "Dockerfile")),
+			BuilderVersion: docker.BuilderVersionBuilderBuildKit,
+		}
+		// Unset, BuildKit builds for the daemon's own platform: Minikube's
+		// daemon is the node's, so an arm64 laptop gets arm64 images with no
+		// emulation. A registry stack names the platform its cluster runs.
+		if cfg.ImagePlatform != "" {
+			build.Platform = pulumi.String(cfg.ImagePlatform)
+		}
 		args := &docker.ImageArgs{
 			ImageName: pulumi.String(repository + ":" + tag),
-			Build: &docker.DockerBuildArgs{
-				Context:        pulumi.String(contextDir),
-				Dockerfile:     pulumi.String(filepath.Join(contextDir, "Dockerfile")),
-				Platform:       pulumi.String("linux/amd64"),
-				BuilderVersion: docker.BuilderVersionBuilderBuildKit,
-			},
-			SkipPush: pulumi.Bool(!cfg.Push()),
+			Build:     build,
+			SkipPush:  pulumi.Bool(!cfg.Push()),
 		}
 		if cfg.Push() && cfg.RegistryUsername != "" {
 			args.Registry = &docker.RegistryArgs{

@@ -183,10 +183,13 @@ func TestChartMetadata(t *testing.T) {
 	}
 }
 
-// The longest release name Helm accepts (53 characters) still gives valid object names.
+// The longest release name Helm accepts (53 characters) still gives valid object names with
+// plain Helm, where the chart derives its fullname (the program passes fullnameOverride).
 func TestChartLongReleaseName(t *testing.T) {
 	release := strings.Repeat("r", 53)
-	r := renderChartAs(t, release, chartProgramValues(t, "dev"))
+	vals := chartProgramValues(t, "dev")
+	delete(vals, "fullnameOverride")
+	r := renderChartAs(t, release, vals)
 	for _, m := range r.Manifests {
 		errs := validation.IsDNS1123Subdomain(m.Name)
 		if m.Kind == "Service" {

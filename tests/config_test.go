@@ -30,12 +30,20 @@ func TestEveryValidationErrorNamesKeyAndAllowedValues(t *testing.T) {
 		want    string
 	}{
 		{name: "namespace", changes: plain("namespace", "Todo_NS"), want: `namespace: "Todo_NS" is not a valid namespace name`},
-		{name: "release name too long", changes: plain("releaseName", strings.Repeat("a", 54)), want: `releaseName: "` + strings.Repeat("a", 54) + `" is not a valid Helm release name`},
+		{name: "release name too long", changes: plain("releaseName", strings.Repeat("a", 42)), want: `releaseName: "` + strings.Repeat("a", 42) + `" is not a valid release name (lowercase letters, digits and '-', at most 41 characters)`},
 		{name: "integer", changes: plain("backendReplicas", "two"), want: `backendReplicas: "two" is not an integer`},
 		{name: "boolean", changes: plain("autoscaling", "yes please"), want: `autoscaling: "yes please" is not a boolean (allowed: true, false)`},
 		{name: "replicas zero", changes: plain("frontendReplicas", "0"), want: `frontendReplicas: 0 is out of range (allowed: 1 to 100)`},
 		{name: "replicas negative", changes: plain("backendReplicas", "-3"), want: `backendReplicas: -3 is out of range (allowed: 1 to 100)`},
 		{name: "autoscaling bound", changes: plain("autoscaling", "true", "backendReplicas", "4", "autoscalingMaxReplicas", "2"), want: `autoscalingMaxReplicas: 2 is out of range (allowed: 4, the larger replica count, to 100)`},
+		// A value that can never be valid is refused even while its feature is off.
+		{name: "autoscaling max negative while off", changes: plain("autoscalingMaxReplicas", "-3"), want: `autoscalingMaxReplicas: -3 is out of range (allowed: 1 to 100)`},
+		{name: "autoscaling max too large while off", changes: plain("autoscalingMaxReplicas", "101"), want: `autoscalingMaxReplicas: 101 is out of range (allowed: 1 to 100)`},
+		{name: "host while ingress off", changes: plain("ingressEnabled", "false", "ingressHost", "Not_A_Host"), want: `ingressHost: "Not_A_Host" is not a valid host name`},
+		{name: "tls secret name while tls off", changes: plain("ingressTlsSecretName", "Bad Name"), want: `ingressTlsSecretName: "Bad Name" is not a valid Secret name`},
+		{name: "storage size while postgres external", changes: plain("postgresInCluster", "false", "postgresStorageSize", "lots"), unset: []string{"postgresPassword"}, secrets: map[string]string{"databaseUrl": testSecrets["databaseUrl"]}, want: `postgresStorageSize: "lots" is not a storage quantity`},
+		{name: "image platform", changes: plain("imagePlatform", "arm64"), want: `imagePlatform: "arm64" is not a platform os/arch[/variant] (e.g. linux/amd64, linux/arm64)`},
+		{name: "image platform with prebuilt images", changes: plain("imageBuild", "false", "backendImage", "acme/backend:1", "frontendImage", "acme/frontend:1", "imagePlatform", "linux/arm64"), want: `imagePlatform: only used when imageBuild is true`},
 		{name: "host", changes: plain("ingressHost", "todo..local"), want: `ingressHost: "todo..local" is not a valid host name`},
 		{name: "tls without secret", changes: plain("ingressTls", "true"), want: `ingressTlsSecretName: required when ingressTls is true`},
 		{name: "tls without ingress", changes: plain("ingressEnabled", "false", "ingressTls", "true", "ingressTlsSecretName", "x"), want: `ingressTls: needs ingressEnabled: true`},

@@ -11,6 +11,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/todo-chatbot/todo-chatbot/infra"
 )
@@ -253,7 +254,7 @@ func TestOutputsTellHowToReachTheApp(t *testing.T) {
 		names = append(names, name)
 	}
 	assert.ElementsMatch(t, []string{"namespace", "releaseName", "releaseStatus", "backendImage",
-		"frontendImage", "appUrl", "accessCommand"}, names, "the stack outputs")
+		"frontendImage", "appUrl", "accessCommand", "frontendService"}, names, "the stack outputs")
 	for name, res := range out {
 		assert.True(t, res.Known, name)
 		assert.False(t, res.Secret, "%s is a plain output", name)
@@ -264,6 +265,7 @@ func TestOutputsTellHowToReachTheApp(t *testing.T) {
 	assert.Equal(t, "todo-chatbot", out["namespace"].Value)
 	assert.Equal(t, "todo-chatbot", out["releaseName"].Value)
 	assert.Equal(t, "deployed", out["releaseStatus"].Value)
+	assert.Equal(t, "todo-chatbot-frontend", out["frontendService"].Value)
 	assert.Equal(t, "http://todo.local", out["appUrl"].Value)
 	assert.Regexp(t, `^todo-chatbot-backend:[0-9a-f]{20}$`, out["backendImage"].Value)
 	assert.Regexp(t, `^todo-chatbot-frontend:[0-9a-f]{20}$`, out["frontendImage"].Value)
@@ -359,36 +361,57 @@ func copyDir(t *testing.T, src, dst string) {
 	require.NoError(t, err)
 }
 
-// The port-forward command names the Service the chart really creates, also
-// for release names the chart has to shorten.
-func TestAccessCommandNamesTheChartsService(t *testing.T) {
-	for release, svc := range map[string]string{
-		"todo-chatbot":          "todo-chatbot-frontend",
-		"staging":               "staging-todo-chatbot-frontend",
-		"my-todo-chatbot-blue":  "my-todo-chatbot-blue-frontend",
-		strings.Repeat("a", 40): strings.Repeat("a", 40) + "-frontend", // "<40 a's>-todo-chatbot" is cut to 41 characters, then the "-" trimmed
-	} {
+// The names the program hands out (the frontendService output, the access
+// command) are the objects the chart really creates, for any release name:
+// the program passes the release name as fullnameOverride, so nothing outside
+// the chart re-derives the chart's naming rule.
+func TestOutputsNameTheChartsServiceForAnyRelease(t *testing.T) {
+	for _, release := range []string{"todo-chatbot", "staging", "my-todo-chatbot-blue", strings.Repeat("a", infra.MaxReleaseName)} {
 		out := outputsOf(t, devConfig(t).set("releaseName", release, false), "dev")
+		svc, _ := out["frontendService"].Value.(string)
+		assert.Equal(t, release+"-frontend", svc)
 		assert.Contains(t, out["accessCommand"].Value, "port-forward svc/"+svc+" 8080:8080", release)
 
-		rendered := renderChartAs(t, release, chartProgramValues(t, "dev"))
+		cfg := loadDevStack(t)
+		cfg.ReleaseName = release
+		rendered := renderChartAs(t, release, infra.ChartValues(cfg, stubImages(), "sum", "1"))
 		_, ok := rendered.find("Service", svc)
 		assert.True(t, ok, "the chart renders Service %s for release %s", svc, release)
+		for _, sts := range rendered.byKind("StatefulSet") {
+			// Its pods carry controller-revision-hash=<name>-<10-character hash>.
+			assert.Empty(t, validation.IsValidLabelValue(sts.Name+"-0123456789"), "release %s", release)
+		}
+	}
+	// One character more and a derived name would not fit a label value: refused up front.
+	_, err := run(t, devConfig(t).set("releaseName", strings.Repeat("a", infra.MaxReleaseName+1), false), "dev", infra.Program(repoRoot))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "at most 41 characters")
+}
+
+// loadDevStack is the committed dev stack file with its secrets supplied.
+func loadDevStack(t *testing.T) *infra.Config {
+	t.Helper()
+	cfg, err := infra.LoadStackFiles(repoRoot+"/Pulumi.yaml", repoRoot+"/Pulumi.dev.yaml", infra.WithSecrets(map[string]string{
+		"jwtSecret": testSecrets["jwtSecret"], "postgresPassword": testSecrets["postgresPassword"],
+	}))
+	require.NoError(t, err)
+	return cfg
+}
+
+// stubImages are image references for tests that render the chart without building.
+func stubImages() infra.Images {
+	return infra.Images{
+		Backend:  infra.ImageRef{Repository: "b", Tag: "1", PullPolicy: "IfNotPresent"},
+		Frontend: infra.ImageRef{Repository: "f", Tag: "1", PullPolicy: "IfNotPresent"},
 	}
 }
 
 // The stack's logLevel reaches the backend's environment through the chart.
 func TestLogLevelReachesTheBackend(t *testing.T) {
 	for _, level := range []string{"debug", "warn"} {
-		cfg, err := infra.LoadStackFiles(repoRoot+"/Pulumi.yaml", repoRoot+"/Pulumi.dev.yaml", infra.WithSecrets(map[string]string{
-			"jwtSecret": testSecrets["jwtSecret"], "postgresPassword": testSecrets["postgresPassword"],
-		}))
-		require.NoError(t, err)
+		cfg := loadDevStack(t)
 		cfg.LogLevel = level
-		vals := infra.ChartValues(cfg, infra.Images{
-			Backend:  infra.ImageRef{Repository: "b", Tag: "1", PullPolicy: "IfNotPresent"},
-			Frontend: infra.ImageRef{Repository: "f", Tag: "1", PullPolicy: "IfNotPresent"},
-		}, "sum", "1")
+		vals := infra.ChartValues(cfg, stubImages(), "sum", "1")
 		cm, ok := renderChart(t, vals).find("ConfigMap", "todo-chatbot-backend")
 		require.True(t, ok)
 		assert.Contains(t, cm.YAML, "LOG_LEVEL: \""+level+"\"")
@@ -435,4 +458,18 @@ func TestSecretRotationRollsThePods(t *testing.T) {
 	assert.Equal(t, before, versionOf(devConfig(t)), "same secrets, same values: no upgrade")
 	rotated := devConfig(t).set("jwtSecret", "a-rotated-jwt-secret-value-0123456789abcdef", true)
 	assert.NotEqual(t, before, versionOf(rotated), "a rotated secret must reach the pods")
+}
+
+// The in-cluster PostgreSQL's data survives `pulumi destroy` (make down): its
+// PVC lives in the namespace, so the namespace is retained; a stack without
+// in-cluster data deletes its namespace as usual.
+func TestNamespaceIsRetainedOnDestroyOnlyWithInClusterData(t *testing.T) {
+	dev := runProgram(t, devConfig(t), "dev")
+	assert.True(t, dev.one(t, typeNamespace).RetainOnDelete, "dev keeps PostgreSQL's data on destroy")
+	for _, typ := range []string{typeSecret, typeRelease} {
+		assert.False(t, dev.one(t, typ).RetainOnDelete, "%s is removed on destroy", typ)
+	}
+
+	prod := runProgram(t, prodConfig(t), "prod")
+	assert.False(t, prod.one(t, typeNamespace).RetainOnDelete, "no data in the cluster: nothing to keep")
 }

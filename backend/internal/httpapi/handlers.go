@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/mail"
 	"strconv"
@@ -59,11 +60,11 @@ func (s *Server) signup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if utf8.RuneCountInString(c.Password) < MinPasswordLen {
-		writeError(w, http.StatusBadRequest, "password must be at least 8 characters")
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("password must be at least %d characters", MinPasswordLen))
 		return
 	}
 	if len(c.Password) > MaxPasswordLen {
-		writeError(w, http.StatusBadRequest, "password must be at most 72 bytes")
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("password must be at most %d bytes", MaxPasswordLen))
 		return
 	}
 	hash, err := auth.HashPassword(c.Password, s.cfg.BcryptCost)
@@ -298,7 +299,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "message is required")
 		return
 	case utf8.RuneCountInString(msg) > MaxMessageLen || !utf8.ValidString(msg):
-		writeError(w, http.StatusBadRequest, "message must be valid UTF-8 of at most 4000 characters")
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("message must be valid UTF-8 of at most %d characters", MaxMessageLen))
 		return
 	}
 	ctx := r.Context()
