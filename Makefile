@@ -54,7 +54,8 @@ lint: $(ACTIONLINT) ## gofmt, go vet and actionlint on the workflows
 test-program: ## the Pulumi program's mocked unit tests and the chart render tests
 	go test -count=1 ./...
 
-test-chart: ## kube-score on the chart rendered with the dev and prod stacks' values
+test-chart: ## the chart's render tests (typed objects, Pod Security, policies) and kube-score on it
+	go test -count=1 -run '^TestChart' ./tests
 	scripts/kube-score.sh
 
 test-backend: test-deps ## backend tests against a throwaway PostgreSQL on 127.0.0.1
