@@ -334,6 +334,34 @@ func TestChartEditRollsOutThroughTheRelease(t *testing.T) {
 	assert.NotEqual(t, before, valuesChecksum(), "a template edit changes the release's values, so it rolls out")
 }
 
+// The chart's checksum covers what Helm loads: a docs-only edit, or a file the
+// chart's .helmignore leaves out, changes nothing, so no release is upgraded.
+func TestChartChecksumHonoursHelmignore(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "chart")
+	copyDir(t, filepath.Join(repoRoot, infra.ChartDir), dir)
+	sum := func() string {
+		s, err := infra.ChartChecksum(dir)
+		require.NoError(t, err)
+		return s
+	}
+	appendTo := func(rel, text string) {
+		f, err := os.OpenFile(filepath.Join(dir, rel), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+		require.NoError(t, err)
+		_, err = f.WriteString(text)
+		require.NoError(t, err)
+		require.NoError(t, f.Close())
+	}
+	before := sum()
+	appendTo("README.md", "\nA docs-only edit.\n")
+	assert.Equal(t, before, sum(), "README.md is in .helmignore")
+	appendTo("values.yaml.bak", "left by an editor\n")
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, ".git"), 0o755))
+	appendTo(".git/HEAD", "ref: refs/heads/main\n")
+	assert.Equal(t, before, sum(), "files .helmignore excludes")
+	appendTo("templates/service-backend.yaml", "\n# an edit\n")
+	assert.NotEqual(t, before, sum(), "a template edit changes the checksum")
+}
+
 func copyDir(t *testing.T, src, dst string) {
 	t.Helper()
 	err := filepath.WalkDir(src, func(path string, d os.DirEntry, err error) error {
