@@ -44,9 +44,15 @@ $(NODE_MODULES): frontend/package-lock.json | test-deps
 	cd frontend && npm ci --no-audit --no-fund
 	touch $@
 
-lint: $(ACTIONLINT) ## gofmt, go vet and actionlint on the workflows
+# Every Go module in the repository; each go.mod must stay tidy.
+GO_MODULES := . $(patsubst %/go.mod,%,$(wildcard */go.mod */*/go.mod))
+
+lint: $(ACTIONLINT) ## gofmt, go vet, tidy go.mod files and actionlint on the workflows
 	@unformatted=$$(gofmt -l main.go infra tests backend); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+	@for m in $(GO_MODULES); do \
+	  (cd $$m && go mod tidy -diff) || { echo "go.mod of $$m is not tidy: run (cd $$m && go mod tidy)"; exit 1; }; \
+	done
 	go vet ./...
 	cd backend && go vet ./...
 	$(ACTIONLINT) -color=false .github/workflows/*.yml
