@@ -11,10 +11,14 @@ SHELL := /usr/bin/env bash
 TOOLS_CACHE ?= $(HOME)/.cache/todo-chatbot
 ACTIONLINT_VERSION := v1.7.12
 ACTIONLINT := $(TOOLS_CACHE)/actionlint-$(ACTIONLINT_VERSION)/actionlint
+HELM_DOCS_VERSION := v1.14.2
+HELM_DOCS := $(TOOLS_CACHE)/helm-docs-$(HELM_DOCS_VERSION)/helm-docs
+# The chart README's values table comes from values.yaml's `# --` comments, in file order.
+HELM_DOCS_FLAGS := --chart-search-root helm --sort-values-order file --log-level warning
 export KUBE_SCORE_DIR ?= $(TOOLS_CACHE)/kube-score
 
 .PHONY: help up down preview build test test-program test-chart test-backend test-frontend \
-        test-frontend-e2e test-deps lint bench-backend ask e2e tools clean
+        test-frontend-e2e test-deps lint docs bench-backend ask e2e tools clean
 
 # npm ci again whenever package-lock.json is newer than what node_modules was installed from
 # (npm writes node_modules/.package-lock.json on every install).
@@ -47,7 +51,7 @@ $(NODE_MODULES): frontend/package-lock.json | test-deps
 # Every Go module in the repository; each go.mod must stay tidy.
 GO_MODULES := . $(patsubst %/go.mod,%,$(wildcard */go.mod */*/go.mod))
 
-lint: $(ACTIONLINT) ## gofmt, go vet, tidy go.mod files and actionlint on the workflows
+lint: $(ACTIONLINT) $(HELM_DOCS) ## gofmt, go vet, tidy go.mod files, the chart README up to date, actionlint
 	@unformatted=$$(gofmt -l main.go infra tests backend); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	@for m in $(GO_MODULES); do \
@@ -55,7 +59,12 @@ lint: $(ACTIONLINT) ## gofmt, go vet, tidy go.mod files and actionlint on the wo
 	done
 	go vet ./...
 	cd backend && go vet ./...
+	@$(HELM_DOCS) $(HELM_DOCS_FLAGS) --dry-run | diff -u helm/todo-chatbot/README.md - || \
+	  { echo "helm/todo-chatbot/README.md is out of date: run make docs"; exit 1; }
 	$(ACTIONLINT) -color=false .github/workflows/*.yml
+
+docs: $(HELM_DOCS) ## regenerate the chart README's values table from values.yaml (helm-docs)
+	$(HELM_DOCS) $(HELM_DOCS_FLAGS)
 
 test-program: ## the Pulumi program's mocked unit tests and the chart render tests
 	go test -count=1 ./...
@@ -87,6 +96,9 @@ tools: ## build the end-to-end toolchain into its cache (long when cold)
 
 $(ACTIONLINT):
 	GOBIN=$(dir $@) go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
+
+$(HELM_DOCS):
+	GOBIN=$(dir $@) go install github.com/norwoodj/helm-docs/cmd/helm-docs@$(HELM_DOCS_VERSION)
 
 clean: ## remove build outputs in the clone (caches stay)
 	rm -rf bin frontend/dist frontend/e2e/screenshots

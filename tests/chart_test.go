@@ -1344,29 +1344,6 @@ func TestChartValuesDocumented(t *testing.T) {
 	}
 }
 
-// The README's values table lists every value (or the block holding it).
-func TestChartReadmeListsEveryValue(t *testing.T) {
-	readme, err := os.ReadFile(filepath.Join(chartDir(t), "README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var walk func(prefix string, m map[string]any)
-	walk = func(prefix string, m map[string]any) {
-		for k, v := range m {
-			path := strings.TrimPrefix(prefix+"."+k, ".")
-			if strings.Contains(string(readme), "| `"+path+"` |") {
-				continue
-			}
-			if sub, ok := v.(map[string]any); ok && len(sub) > 0 {
-				walk(path, sub)
-				continue
-			}
-			t.Errorf("README.md values table lacks %s", path)
-		}
-	}
-	walk("", loadTodoChart(t).Values)
-}
-
 // ---------------------------------------------------------------------------------------------
 // Rendered manifests for kube-score (scripts/kube-score.sh)
 
