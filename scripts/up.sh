@@ -17,8 +17,16 @@ cd "$root"
 
 STACK=${STACK:-dev}
 state_dir=${TODO_STATE_DIR:-$HOME/.todo-chatbot}
-export PULUMI_BACKEND_URL=${PULUMI_BACKEND_URL:-file://$state_dir/pulumi-state}
 export PULUMI_SKIP_UPDATE_CHECK=true
+
+die_early() { printf 'error: %s\n' "$@" >&2; exit 1; }
+# Only the dev stack keeps its state on this machine. Any other stack's state is shared
+# (docs/operations.md, "Production"): never start a second copy of it under a local passphrase.
+if [ "$STACK" != dev ] && [ -z "${PULUMI_BACKEND_URL:-}" ]; then
+	die_early "stack $STACK keeps its state in the team's shared backend, not on this machine" \
+		"       set PULUMI_BACKEND_URL (e.g. s3://todo-chatbot-pulumi-state) and your cloud credentials; see docs/operations.md (Production)"
+fi
+export PULUMI_BACKEND_URL=${PULUMI_BACKEND_URL:-file://$state_dir/pulumi-state}
 
 say() { printf '\033[1m==>\033[0m %s\n' "$*"; }
 warn() { printf 'warning: %s\n' "$*" >&2; }
@@ -65,22 +73,28 @@ if [ "$STACK" = dev ] && [ "$cmd" != down ]; then
 fi
 
 # --- Pulumi state and stack ------------------------------------------------------------------
-mkdir -p "$state_dir/pulumi-state"
-chmod 700 "$state_dir"
-# The local stack's secrets are encrypted with a passphrase generated once and kept
-# next to the state, readable by this user only.
-passfile=$state_dir/passphrase
-if [ ! -s "$passfile" ]; then
-	(umask 077 && openssl rand -base64 32 >"$passfile")
+secrets_provider=${PULUMI_SECRETS_PROVIDER:-}
+if [ "$STACK" = dev ]; then
+	mkdir -p "$state_dir/pulumi-state"
+	chmod 700 "$state_dir"
+	# The local stack's secrets are encrypted with a passphrase generated once and kept
+	# next to the state, readable by this user only.
+	passfile=$state_dir/passphrase
+	if [ ! -s "$passfile" ]; then
+		(umask 077 && openssl rand -base64 32 >"$passfile")
+	fi
+	export PULUMI_CONFIG_PASSPHRASE_FILE=$passfile
+	unset PULUMI_CONFIG_PASSPHRASE
+	secrets_provider=passphrase
 fi
-export PULUMI_CONFIG_PASSPHRASE_FILE=$passfile
-unset PULUMI_CONFIG_PASSPHRASE
 
 pulumi login "$PULUMI_BACKEND_URL" >/dev/null
 if ! pulumi stack select "$STACK" 2>/dev/null; then
 	[ "$cmd" = down ] && { say "stack $STACK does not exist; nothing to destroy"; exit 0; }
+	[ -n "$secrets_provider" ] || die "stack $STACK does not exist in $PULUMI_BACKEND_URL" \
+		"create it once with its cloud KMS key: PULUMI_SECRETS_PROVIDER=awskms://alias/todo-chatbot-prod STACK=$STACK make up (docs/operations.md)"
 	say "creating stack $STACK"
-	pulumi stack init "$STACK" --secrets-provider passphrase >/dev/null
+	pulumi stack init "$STACK" --secrets-provider "$secrets_provider" >/dev/null
 fi
 
 # Generate each secret the dev stack needs once; it stays in the stack's config,

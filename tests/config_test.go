@@ -190,3 +190,33 @@ func orEmpty(v any) any {
 	}
 	return v
 }
+
+// A prod stack file as its operators keep it: a cloud KMS secrets provider, an ESC environment
+// that supplies values, and encrypted secrets. The program's loader reads it with the Pulumi
+// SDK's own loaders, so what the CLI accepts it accepts.
+func TestStackFileWithEnvironmentAndKMSLoads(t *testing.T) {
+	prod, err := os.ReadFile(repoRoot + "/Pulumi.prod.yaml")
+	require.NoError(t, err)
+	file := "secretsprovider: awskms://alias/todo-chatbot-prod?region=eu-west-1\n" +
+		"encryptedkey: AQICAHhAbc123==\n" +
+		"environment:\n  - todo-chatbot/prod\n" +
+		strings.Replace(string(prod), "config:\n", "config:\n  todo-chatbot:jwtSecret:\n    secure: AAABAJ0Fh1cw==\n  aws:region: eu-west-1\n", 1)
+	path := t.TempDir() + "/Pulumi.prod.yaml"
+	require.NoError(t, os.WriteFile(path, []byte(file), 0o600))
+
+	cfg, err := infra.LoadStackFiles(repoRoot+"/Pulumi.yaml", path, infra.WithSecrets(map[string]string{
+		"databaseUrl": testSecrets["databaseUrl"], "llmApiKey": testSecrets["llmApiKey"], "registryPassword": testSecrets["registryPassword"],
+	}))
+	require.NoError(t, err)
+	assert.True(t, cfg.JWTSecret.Set(), "the encrypted jwtSecret counts as set")
+	assert.Equal(t, "linux/amd64", cfg.ImagePlatform)
+	assert.Equal(t, 3, cfg.BackendReplicas)
+
+	// The map form of the block (an inline definition) is accepted too.
+	inline := strings.Replace(file, "environment:\n  - todo-chatbot/prod\n", "environment:\n  imports:\n    - todo-chatbot/prod\n", 1)
+	require.NoError(t, os.WriteFile(path, []byte(inline), 0o600))
+	_, err = infra.LoadStackFiles(repoRoot+"/Pulumi.yaml", path, infra.WithSecrets(map[string]string{
+		"databaseUrl": testSecrets["databaseUrl"], "llmApiKey": testSecrets["llmApiKey"], "registryPassword": testSecrets["registryPassword"],
+	}))
+	require.NoError(t, err)
+}

@@ -224,3 +224,19 @@ func slicesIndexPrefix(list []string, prefix string) int {
 	}
 	return -1
 }
+
+// Only the dev stack keeps its state on this machine: another stack without the team's shared
+// backend is refused before anything runs, never started over under a local passphrase.
+func TestMakeUpRefusesAStackOutsideTheSharedBackend(t *testing.T) {
+	s := upTools(t)
+	_, stderr, code := runScript(t, s, map[string]string{"STACK": "prod"}, "scripts/up.sh", "up")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "set PULUMI_BACKEND_URL")
+	assert.Empty(t, s.called(t, "pulumi"), "nothing ran")
+
+	s = upTools(t)
+	_, stderr, code = runScript(t, s, map[string]string{"STACK": "prod", "PULUMI_BACKEND_URL": "s3://state"}, "scripts/up.sh", "preview")
+	require.Equal(t, 0, code, stderr)
+	assert.Equal(t, []string{"pulumi login s3://state"}, s.called(t, "pulumi login"))
+	assert.Empty(t, s.called(t, "pulumi stack init"), "an existing stack is selected, never re-created")
+}
