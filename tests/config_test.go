@@ -6,9 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"gopkg.in/yaml.v3"
 
 	"github.com/todo-chatbot/todo-chatbot/infra"
 )
@@ -132,23 +132,13 @@ func TestCommittedStackFilesLoadWithoutTheEngine(t *testing.T) {
 }
 
 // Pulumi.yaml declares exactly the keys the program reads, with the same
-// types, defaults and secrecy, so `pulumi config` tells users the truth.
+// types, defaults and secrecy, so `pulumi config` tells users the truth. It is
+// read (and validated against the project schema) by the CLI's own loader.
 func TestPulumiYamlDeclaresEveryKey(t *testing.T) {
-	b, err := os.ReadFile(repoRoot + "/Pulumi.yaml")
+	project, err := workspace.LoadProject(repoRoot + "/Pulumi.yaml")
 	require.NoError(t, err)
-	var project struct {
-		Name    string `yaml:"name"`
-		Runtime any    `yaml:"runtime"`
-		Config  map[string]struct {
-			Type        string `yaml:"type"`
-			Description string `yaml:"description"`
-			Default     any    `yaml:"default"`
-			Secret      bool   `yaml:"secret"`
-		} `yaml:"config"`
-	}
-	require.NoError(t, yaml.Unmarshal(b, &project))
-	assert.Equal(t, infra.Project, project.Name)
-	assert.Equal(t, "go", project.Runtime)
+	assert.Equal(t, infra.Project, project.Name.String())
+	assert.Equal(t, "go", project.Runtime.Name())
 
 	declared := map[string]bool{}
 	for _, k := range infra.ConfigKeys() {
@@ -157,7 +147,7 @@ func TestPulumiYamlDeclaresEveryKey(t *testing.T) {
 		if !assert.True(t, ok, "Pulumi.yaml does not declare %s", k.Name) {
 			continue
 		}
-		assert.Equal(t, k.Type, d.Type, k.Name)
+		assert.Equal(t, k.Type, d.TypeName(), k.Name)
 		assert.NotEmpty(t, d.Description, k.Name)
 		if !k.Required {
 			assert.NotNil(t, d.Default, "%s: an optional key needs a default, or the CLI demands a value", k.Name)
