@@ -103,9 +103,14 @@ func TestImagePlatformIsTheStacksChoice(t *testing.T) {
 	for _, img := range prod {
 		assert.Equal(t, "linux/amd64", get(img.Inputs, "build", "platform").StringValue(), img.Name)
 	}
+	tags := map[string]string{}
+	for _, img := range runProgram(t, devConfig(t), "dev").ofType(typeImage) {
+		tags[img.Name] = img.Inputs["imageName"].StringValue()
+	}
 	arm := runProgram(t, devConfig(t).set("imagePlatform", "linux/arm64", false), "dev").ofType(typeImage)
 	require.Len(t, arm, 2)
 	for _, img := range arm {
 		assert.Equal(t, "linux/arm64", get(img.Inputs, "build", "platform").StringValue(), img.Name)
+		assert.NotEqual(t, tags[img.Name], img.Inputs["imageName"].StringValue(), "another platform, another tag: %s", img.Name)
 	}
 }
