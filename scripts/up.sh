@@ -19,15 +19,6 @@ STACK=${STACK:-dev}
 state_dir=${TODO_STATE_DIR:-$HOME/.todo-chatbot}
 export PULUMI_SKIP_UPDATE_CHECK=true
 
-die_early() { printf 'error: %s\n' "$@" >&2; exit 1; }
-# Only the dev stack keeps its state on this machine. Any other stack's state is shared
-# (docs/operations.md, "Production"): never start a second copy of it under a local passphrase.
-if [ "$STACK" != dev ] && [ -z "${PULUMI_BACKEND_URL:-}" ]; then
-	die_early "stack $STACK keeps its state in the team's shared backend, not on this machine" \
-		"       set PULUMI_BACKEND_URL (e.g. s3://todo-chatbot-pulumi-state) and your cloud credentials; see docs/operations.md (Production)"
-fi
-export PULUMI_BACKEND_URL=${PULUMI_BACKEND_URL:-file://$state_dir/pulumi-state}
-
 say() { printf '\033[1m==>\033[0m %s\n' "$*"; }
 warn() { printf 'warning: %s\n' "$*" >&2; }
 die() {
@@ -35,6 +26,14 @@ die() {
 	[ $# -gt 1 ] && printf '       %s\n' "${@:2}" >&2
 	exit 1
 }
+
+# Only the dev stack keeps its state on this machine. Any other stack's state is shared
+# (docs/operations.md, "Production"): never start a second copy of it under a local passphrase.
+if [ "$STACK" != dev ] && [ -z "${PULUMI_BACKEND_URL:-}" ]; then
+	die "stack $STACK keeps its state in the team's shared backend, not on this machine" \
+		"set PULUMI_BACKEND_URL (e.g. s3://todo-chatbot-pulumi-state) and your cloud credentials; see docs/operations.md (Production)"
+fi
+export PULUMI_BACKEND_URL=${PULUMI_BACKEND_URL:-file://$state_dir/pulumi-state}
 
 # --- prerequisites -------------------------------------------------------------------------
 missing=()
