@@ -63,7 +63,7 @@ func (s stubTools) called(t *testing.T, prefix string) []string {
 func runScript(t *testing.T, s stubTools, env map[string]string, script string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	cmd := exec.Command(filepath.Join(repoRoot, script), args...)
-	cmd.Env = []string{"PATH=" + s.dir + ":/usr/local/go/bin:/usr/bin:/bin", "HOME=" + t.TempDir()}
+	cmd.Env = []string{"PATH=" + s.dir + ":/usr/bin:/bin", "HOME=" + t.TempDir()}
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
