@@ -166,7 +166,7 @@ func checkTitle(t string) string {
 	case t == "":
 		return "title is required"
 	case len(t) > agent.MaxTitleLen:
-		return "title must be at most 500 bytes"
+		return fmt.Sprintf("title must be at most %d bytes", agent.MaxTitleLen)
 	case !utf8.ValidString(t):
 		return "title must be valid UTF-8"
 	}
@@ -176,7 +176,7 @@ func checkTitle(t string) string {
 func checkDescription(d string) string {
 	switch {
 	case len(d) > agent.MaxDescriptionLen:
-		return "description must be at most 5000 bytes"
+		return fmt.Sprintf("description must be at most %d bytes", agent.MaxDescriptionLen)
 	case !utf8.ValidString(d):
 		return "description must be valid UTF-8"
 	}
