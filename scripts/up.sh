@@ -115,8 +115,11 @@ preview)
 	pulumi preview --stack "$STACK" --diff
 	;;
 down)
-	# Read where the data lives before the stack's outputs go with its resources.
+	# Read where the data lives before the stack's outputs go with its resources. A stack
+	# destroyed earlier (a plain `make down`) has no outputs left: its config still names the
+	# namespace, so `make down PURGE=1` can delete the data it kept.
 	ns=$(pulumi stack output namespace --stack "$STACK" 2>/dev/null || true)
+	[ -n "$ns" ] || ns=$(pulumi config get namespace --stack "$STACK" 2>/dev/null || true)
 	context=$(pulumi config get kubeContext --stack "$STACK" 2>/dev/null || true)
 	kctl=(kubectl ${context:+--context "$context"})
 	say "destroying stack $STACK"

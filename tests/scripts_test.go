@@ -152,12 +152,17 @@ esac`,
 *"get namespace"*) [ -n "${NAMESPACE_EXISTS:-}" ] ;;
 esac`,
 		"pulumi": `case "$1 $2" in
-"stack output") case $3 in
+"stack output") [ -n "${NO_OUTPUTS:-}" ] && exit 255
+	case $3 in
 	namespace) echo todo-ns ;;
 	frontendService) echo blue-frontend ;;
 	*) echo "$3-value" ;;
 	esac ;;
-"config get") [ "$3" = kubeContext ] && echo minikube || echo set ;;
+"config get") case $3 in
+	kubeContext) echo minikube ;;
+	namespace) echo todo-ns ;;
+	*) echo set ;;
+	esac ;;
 esac
 exit 0`,
 	})
@@ -214,6 +219,13 @@ func TestMakeDownKeepsTheDataUnlessPurged(t *testing.T) {
 	deleted := slicesIndexPrefix(calls, "kubectl --context minikube delete namespace todo-ns")
 	require.NotEqual(t, -1, deleted, "PURGE=1 deletes the namespace and the data in it: %v", calls)
 	assert.Less(t, destroyed, deleted, "after the stack is destroyed")
+
+	// make down, then later make down PURGE=1: the stack has no outputs left, and the data
+	// it kept is still deleted.
+	s = upTools(t)
+	_, stderr, code = runScript(t, s, map[string]string{"NAMESPACE_EXISTS": "1", "PURGE": "1", "NO_OUTPUTS": "1"}, "scripts/up.sh", "down")
+	require.Equal(t, 0, code, stderr)
+	assert.Len(t, s.called(t, "kubectl --context minikube delete namespace todo-ns"), 1, s.calls(t))
 }
 
 func slicesIndexPrefix(list []string, prefix string) int {
