@@ -37,6 +37,8 @@ type App struct {
 	// OpsServiceAccount is the chart's read-only identity; `make ask` runs
 	// kubectl-ai with a short-lived token for it.
 	OpsServiceAccount pulumi.StringOutput `pulumi:"opsServiceAccount"`
+	// FrontendService is the frontend's Service name, for scripts that reach the app.
+	FrontendService pulumi.StringOutput `pulumi:"frontendService"`
 }
 
 // Pod Security Standards labels: the namespace admits only pods that meet
@@ -81,12 +83,15 @@ func NewApp(ctx *pulumi.Context, name string, args *AppArgs, opts ...pulumi.Reso
 	}
 	onCluster := []pulumi.ResourceOption{parent, pulumi.Provider(k8s)}
 
+	// The in-cluster PostgreSQL keeps its data in a PVC that outlives the
+	// release (the chart retains it), but not its namespace: so the namespace
+	// is left in place on destroy, and `make down PURGE=1` deletes it.
 	ns, err := corev1.NewNamespace(ctx, name+"-ns", &corev1.NamespaceArgs{
 		Metadata: &metav1.ObjectMetaArgs{
 			Name:   pulumi.String(cfg.Namespace),
 			Labels: pssLabels(),
 		},
-	}, onCluster...)
+	}, append(onCluster, pulumi.RetainOnDelete(cfg.PostgresInCluster))...)
 	if err != nil {
 		return nil, err
 	}
@@ -148,6 +153,7 @@ func NewApp(ctx *pulumi.Context, name string, args *AppArgs, opts ...pulumi.Reso
 	app.AccessCommand = pulumi.String(accessCommand(cfg)).ToStringOutput()
 	// Known once the release is up: ask.sh must not find a name before its ServiceAccount exists.
 	app.OpsServiceAccount = release.Name.Elem().ApplyT(func(string) string { return OpsServiceAccountName(cfg) }).(pulumi.StringOutput)
+	app.FrontendService = pulumi.String(FrontendServiceName(cfg)).ToStringOutput()
 	if err := ctx.RegisterResourceOutputs(app, app.Outputs()); err != nil {
 		return nil, err
 	}
@@ -166,6 +172,9 @@ func (a *App) Outputs() pulumi.Map {
 		"appUrl":            a.AppURL,
 		"accessCommand":     a.AccessCommand,
 		"opsServiceAccount": a.OpsServiceAccount,
+		// Names the release's objects by what the chart calls them, so scripts
+		// read them instead of rebuilding the chart's naming rule.
+		"frontendService": a.FrontendService,
 	}
 }
 
@@ -193,9 +202,13 @@ func secretData(cfg *Config) pulumi.StringMap {
 	return data
 }
 
+// localPort is where the access command makes the app reachable on the
+// machine running `pulumi up`.
+const localPort = 8080
+
 func appURL(cfg *Config) string {
 	if !cfg.IngressEnabled {
-		return "http://localhost:8080"
+		return fmt.Sprintf("http://localhost:%d", localPort)
 	}
 	scheme := "http"
 	if cfg.IngressTLS {
@@ -215,22 +228,9 @@ func accessCommand(cfg *Config) string {
 	if cfg.KubeContext != "" {
 		kubectl.WriteString(" --context " + cfg.KubeContext)
 	}
-	portForward := fmt.Sprintf("%s -n %s port-forward svc/%s-frontend 8080:8080", kubectl.String(), cfg.Namespace, fullname(cfg.ReleaseName))
+	portForward := fmt.Sprintf("%s -n %s port-forward svc/%s %d:%d", kubectl.String(), cfg.Namespace, FrontendServiceName(cfg), localPort, HTTPPort)
 	if cfg.KubeContext == "minikube" && cfg.IngressEnabled {
 		return fmt.Sprintf("minikube tunnel  # then map %s to 127.0.0.1 in /etc/hosts; or: %s", cfg.IngressHost, portForward)
 	}
 	return portForward
-}
-
-// fullname mirrors the chart's fullname helper: the release name, suffixed
-// with the chart name unless it already contains it, cut to 41 characters.
-func fullname(release string) string {
-	name := release
-	if !strings.Contains(release, "todo-chatbot") {
-		name = release + "-todo-chatbot"
-	}
-	if len(name) > 41 {
-		name = name[:41]
-	}
-	return strings.TrimSuffix(name, "-")
 }

@@ -12,13 +12,32 @@ import (
 
 	"github.com/moby/patternmatcher"
 	"github.com/moby/patternmatcher/ignorefile"
+	"helm.sh/helm/v3/pkg/ignore"
 )
 
-// ChartChecksum hashes every file of the chart. pulumi-kubernetes only
+// ChartChecksum hashes the chart as Helm loads it: every file its
+// .helmignore (and Helm's own default rules) leave in. pulumi-kubernetes only
 // notices a local chart's template edits when Chart.yaml's version changes;
-// passing this hash in the values makes any edit a change of the Release.
+// passing this hash in the values makes any edit a change of the Release,
+// and an edit of a file Helm ignores (the README) no change at all.
 func ChartChecksum(chartDir string) (string, error) {
-	return hashTree(chartDir, nil)
+	rules := ignore.Empty()
+	if _, err := os.Stat(filepath.Join(chartDir, ignore.HelmIgnore)); err == nil {
+		if rules, err = ignore.ParseFile(filepath.Join(chartDir, ignore.HelmIgnore)); err != nil {
+			return "", fmt.Errorf("%s/%s: %w", chartDir, ignore.HelmIgnore, err)
+		}
+	} else if !os.IsNotExist(err) {
+		return "", err
+	}
+	rules.AddDefaults()
+	// As Helm's loader: an ignored directory is skipped whole.
+	return hashTree(chartDir, func(rel string, d fs.DirEntry) (bool, error) {
+		info, err := d.Info()
+		if err != nil {
+			return false, err
+		}
+		return rules.Ignore(rel, info), nil
+	}, true)
 }
 
 // ContextHash hashes a Docker build context the way the build sees it: every
@@ -27,6 +46,7 @@ func ChartChecksum(chartDir string) (string, error) {
 // rebuild, no rollout) and any change to what the build copies gets a new one.
 func ContextHash(contextDir string) (string, error) {
 	var pm *patternmatcher.PatternMatcher
+	excluded := func(rel string, _ fs.DirEntry) (bool, error) { return false, nil }
 	if f, err := os.Open(filepath.Join(contextDir, ".dockerignore")); err == nil {
 		patterns, err := ignorefile.ReadAll(f)
 		f.Close()
@@ -36,15 +56,20 @@ func ContextHash(contextDir string) (string, error) {
 		if pm, err = patternmatcher.New(patterns); err != nil {
 			return "", fmt.Errorf("%s/.dockerignore: %w", contextDir, err)
 		}
+		excluded = func(rel string, _ fs.DirEntry) (bool, error) { return pm.MatchesOrParentMatches(rel) }
 	} else if !os.IsNotExist(err) {
 		return "", err
 	}
-	return hashTree(contextDir, pm)
+	// A directory may hold re-included files ("!keep"), so it is only
+	// skipped whole when no exclusion pattern could bring one back.
+	return hashTree(contextDir, excluded, pm != nil && !pm.Exclusions())
 }
 
 // hashTree returns the hex SHA-256 over the sorted relative paths, modes and
-// contents of the regular files under root that pm (if any) does not exclude.
-func hashTree(root string, pm *patternmatcher.PatternMatcher) (string, error) {
+// contents of the regular files under root that excluded does not exclude
+// (rel is slash-separated); with pruneDirs an excluded directory is skipped
+// whole.
+func hashTree(root string, excluded func(rel string, d fs.DirEntry) (bool, error), pruneDirs bool) (string, error) {
 	type entry struct {
 		rel  string
 		path string
@@ -60,19 +85,15 @@ func hashTree(root string, pm *patternmatcher.PatternMatcher) (string, error) {
 			return err
 		}
 		rel = filepath.ToSlash(rel)
-		if pm != nil {
-			excluded, err := pm.MatchesOrParentMatches(rel)
-			if err != nil {
-				return err
-			}
-			// A directory may hold re-included files ("!keep"), so only
-			// skip it whole when no exclusion pattern could bring one back.
-			if excluded && d.IsDir() && !pm.Exclusions() {
-				return filepath.SkipDir
-			}
-			if excluded {
-				return nil
-			}
+		skip, err := excluded(rel, d)
+		if err != nil {
+			return err
+		}
+		if skip && d.IsDir() && pruneDirs {
+			return filepath.SkipDir
+		}
+		if skip {
+			return nil
 		}
 		if !d.Type().IsRegular() {
 			return nil

@@ -49,6 +49,10 @@ type Config struct {
 	BackendImage     string // used when ImageBuild is false
 	FrontendImage    string
 	DockerHost       string // explicit Docker daemon; empty means the environment's (minikube docker-env)
+	// ImagePlatform is the os/arch the images are built for ("linux/arm64");
+	// empty builds for the Docker daemon's own platform, which is the
+	// cluster's when the daemon is Minikube's.
+	ImagePlatform string
 
 	BackendReplicas        int
 	FrontendReplicas       int
@@ -127,6 +131,19 @@ var (
 var (
 	llmProviders = []string{"offline", "openai"}
 	logLevels    = []string{"debug", "info", "warn", "error"}
+	// An image platform as Docker spells it: os/arch[/variant] ("linux/arm64").
+	imagePlatform = regexp.MustCompile(`^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?$`)
+)
+
+// Limits the validation enforces; the error messages quote them.
+const (
+	maxNamespace        = 63 // a DNS-1123 label
+	maxHostName         = 253
+	maxReplicas         = 100
+	minPostgresPassword = 12
+	minJWTSecret        = 32
+	minHelmTimeout      = 60
+	maxHelmTimeout      = 3600
 )
 
 // keys is the single list of every config key the program reads.
@@ -142,6 +159,7 @@ var keys = []key{
 	{name: "backendImage", str: func(c *Config) *string { return &c.BackendImage }},
 	{name: "frontendImage", str: func(c *Config) *string { return &c.FrontendImage }},
 	{name: "dockerHost", str: func(c *Config) *string { return &c.DockerHost }},
+	{name: "imagePlatform", str: func(c *Config) *string { return &c.ImagePlatform }},
 	{name: "backendReplicas", def: "1", num: func(c *Config) *int { return &c.BackendReplicas }},
 	{name: "frontendReplicas", def: "1", num: func(c *Config) *int { return &c.FrontendReplicas }},
 	{name: "autoscaling", def: "false", flag: func(c *Config) *bool { return &c.Autoscaling }},
@@ -263,19 +281,44 @@ func (c *Config) validate() []string {
 		add("%s: required %s; set it with: pulumi config set --secret %s <value>", name, why, name)
 	}
 
-	if !dns1123Label.MatchString(c.Namespace) || len(c.Namespace) > 63 {
-		add("namespace: %q is not a valid namespace name (lowercase letters, digits and '-', at most 63 characters)", c.Namespace)
+	if !dns1123Label.MatchString(c.Namespace) || len(c.Namespace) > maxNamespace {
+		add("namespace: %q is not a valid namespace name (lowercase letters, digits and '-', at most %d characters)", c.Namespace, maxNamespace)
 	}
-	if !dns1123Label.MatchString(c.ReleaseName) || len(c.ReleaseName) > 53 {
-		add("releaseName: %q is not a valid Helm release name (lowercase letters, digits and '-', at most 53 characters)", c.ReleaseName)
+	if !dns1123Label.MatchString(c.ReleaseName) || len(c.ReleaseName) > MaxReleaseName {
+		add("releaseName: %q is not a valid release name (lowercase letters, digits and '-', at most %d characters)", c.ReleaseName, MaxReleaseName)
+	}
+
+	// Each value's own form is checked whether or not the feature that uses it
+	// is on: a value that can never be valid is a mistake to report now, not
+	// when someone turns the feature on.
+	if c.ImageRegistry != "" && !registryRef.MatchString(c.ImageRegistry) {
+		add("imageRegistry: %q is not a registry host with optional port and path (e.g. ghcr.io/acme)", c.ImageRegistry)
+	}
+	if c.ImagePlatform != "" && !imagePlatform.MatchString(c.ImagePlatform) {
+		add("imagePlatform: %q is not a platform os/arch[/variant] (e.g. linux/amd64, linux/arm64)", c.ImagePlatform)
+	}
+	if c.AutoscalingMaxReplicas < 1 || c.AutoscalingMaxReplicas > maxReplicas {
+		add("autoscalingMaxReplicas: %d is out of range (allowed: 1 to %d)", c.AutoscalingMaxReplicas, maxReplicas)
+	}
+	if (c.IngressEnabled || c.IngressHost != "") && (!dns1123Subdomain.MatchString(c.IngressHost) || len(c.IngressHost) > maxHostName) {
+		add("ingressHost: %q is not a valid host name (lowercase DNS name such as todo.local)", c.IngressHost)
+	}
+	if c.IngressClassName != "" && !dns1123Subdomain.MatchString(c.IngressClassName) {
+		add("ingressClassName: %q is not a valid IngressClass name", c.IngressClassName)
+	}
+	if c.IngressTLSSecretName != "" && !dns1123Subdomain.MatchString(c.IngressTLSSecretName) {
+		add("ingressTlsSecretName: %q is not a valid Secret name", c.IngressTLSSecretName)
+	}
+	if (c.PostgresInCluster || c.PostgresStorageSize != "") && !quantity.MatchString(c.PostgresStorageSize) {
+		add("postgresStorageSize: %q is not a storage quantity (e.g. 1Gi, 500Mi)", c.PostgresStorageSize)
+	}
+	if c.PostgresStorageClass != "" && !dns1123Subdomain.MatchString(c.PostgresStorageClass) {
+		add("postgresStorageClass: %q is not a valid StorageClass name", c.PostgresStorageClass)
 	}
 
 	if c.ImageBuild {
 		if c.BackendImage != "" || c.FrontendImage != "" {
 			add("backendImage/frontendImage: only used when imageBuild is false; unset them or set imageBuild: false")
-		}
-		if c.ImageRegistry != "" && !registryRef.MatchString(c.ImageRegistry) {
-			add("imageRegistry: %q is not a registry host with optional port and path (e.g. ghcr.io/acme)", c.ImageRegistry)
 		}
 		if c.ImageRegistry == "" && (c.RegistryUsername != "" || c.RegistryPassword.Set()) {
 			add("registryUsername/registryPassword: set only with imageRegistry")
@@ -301,31 +344,26 @@ func (c *Config) validate() []string {
 		if c.ImageRegistry != "" {
 			add("imageRegistry: only used when imageBuild is true")
 		}
+		if c.ImagePlatform != "" {
+			add("imagePlatform: only used when imageBuild is true")
+		}
 	}
 
 	for _, r := range []struct {
 		name string
 		n    int
 	}{{"backendReplicas", c.BackendReplicas}, {"frontendReplicas", c.FrontendReplicas}} {
-		if r.n < 1 || r.n > 100 {
-			add("%s: %d is out of range (allowed: 1 to 100)", r.name, r.n)
+		if r.n < 1 || r.n > maxReplicas {
+			add("%s: %d is out of range (allowed: 1 to %d)", r.name, r.n, maxReplicas)
 		}
 	}
-	if c.Autoscaling {
-		floor := max(c.BackendReplicas, c.FrontendReplicas)
-		if c.AutoscalingMaxReplicas < floor || c.AutoscalingMaxReplicas > 100 {
-			add("autoscalingMaxReplicas: %d is out of range (allowed: %d, the larger replica count, to 100)", c.AutoscalingMaxReplicas, floor)
-		}
+	if floor := max(c.BackendReplicas, c.FrontendReplicas); c.Autoscaling && c.AutoscalingMaxReplicas >= 1 &&
+		c.AutoscalingMaxReplicas < floor {
+		add("autoscalingMaxReplicas: %d is out of range (allowed: %d, the larger replica count, to %d)", c.AutoscalingMaxReplicas, floor, maxReplicas)
 	}
 
 	if c.IngressEnabled {
-		if !dns1123Subdomain.MatchString(c.IngressHost) || len(c.IngressHost) > 253 {
-			add("ingressHost: %q is not a valid host name (lowercase DNS name such as todo.local)", c.IngressHost)
-		}
-		if c.IngressClassName != "" && !dns1123Subdomain.MatchString(c.IngressClassName) {
-			add("ingressClassName: %q is not a valid IngressClass name", c.IngressClassName)
-		}
-		if c.IngressTLS && !dns1123Subdomain.MatchString(c.IngressTLSSecretName) {
+		if c.IngressTLS && c.IngressTLSSecretName == "" {
 			add("ingressTlsSecretName: required when ingressTls is true (the name of a kubernetes.io/tls Secret in the namespace)")
 		}
 	} else if c.IngressTLS {
@@ -333,16 +371,10 @@ func (c *Config) validate() []string {
 	}
 
 	if c.PostgresInCluster {
-		if !quantity.MatchString(c.PostgresStorageSize) {
-			add("postgresStorageSize: %q is not a storage quantity (e.g. 1Gi, 500Mi)", c.PostgresStorageSize)
-		}
-		if c.PostgresStorageClass != "" && !dns1123Subdomain.MatchString(c.PostgresStorageClass) {
-			add("postgresStorageClass: %q is not a valid StorageClass name", c.PostgresStorageClass)
-		}
 		if !c.PostgresPassword.Set() {
 			missingSecret("postgresPassword", "for the in-cluster PostgreSQL (postgresInCluster: true)")
-		} else if c.PostgresPassword.known && len(c.PostgresPassword.value) < 12 {
-			add("postgresPassword: too short (at least 12 characters)")
+		} else if c.PostgresPassword.known && len(c.PostgresPassword.value) < minPostgresPassword {
+			add("postgresPassword: too short (at least %d characters)", minPostgresPassword)
 		}
 		if c.DatabaseURL.Set() {
 			add("databaseUrl: only used when postgresInCluster is false")
@@ -358,9 +390,9 @@ func (c *Config) validate() []string {
 	}
 
 	if !c.JWTSecret.Set() {
-		missingSecret("jwtSecret", "(at least 32 random characters)")
-	} else if c.JWTSecret.known && len(c.JWTSecret.value) < 32 {
-		add("jwtSecret: too short (at least 32 characters)")
+		missingSecret("jwtSecret", fmt.Sprintf("(at least %d random characters)", minJWTSecret))
+	} else if c.JWTSecret.known && len(c.JWTSecret.value) < minJWTSecret {
+		add("jwtSecret: too short (at least %d characters)", minJWTSecret)
 	}
 
 	if !oneOf(c.LLMProvider, llmProviders) {
@@ -383,11 +415,12 @@ func (c *Config) validate() []string {
 	if !oneOf(c.LogLevel, logLevels) {
 		add("logLevel: %q is not allowed (allowed: %s)", c.LogLevel, strings.Join(logLevels, ", "))
 	}
-	if c.KAgent && (!dns1123Label.MatchString(c.KAgentNamespace) || len(c.KAgentNamespace) > 63) {
+	// Checked whether or not kagent is on: a name that can never be valid is refused at once.
+	if !dns1123Label.MatchString(c.KAgentNamespace) || len(c.KAgentNamespace) > 63 {
 		add("kagentNamespace: %q is not a valid namespace name (the namespace kagent is installed in)", c.KAgentNamespace)
 	}
-	if c.HelmTimeoutSeconds < 60 || c.HelmTimeoutSeconds > 3600 {
-		add("helmTimeoutSeconds: %d is out of range (allowed: 60 to 3600)", c.HelmTimeoutSeconds)
+	if c.HelmTimeoutSeconds < minHelmTimeout || c.HelmTimeoutSeconds > maxHelmTimeout {
+		add("helmTimeoutSeconds: %d is out of range (allowed: %d to %d)", c.HelmTimeoutSeconds, minHelmTimeout, maxHelmTimeout)
 	}
 	return p
 }

@@ -1,6 +1,8 @@
 package infra
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -55,16 +57,22 @@ func newImages(ctx *pulumi.Context, name string, cfg *Config, root string, paren
 			return imageOutputs{}, fmt.Errorf("hashing the %s build context: %w", component, err)
 		}
 		repository := ImageRepository(cfg, component)
-		tag := hash[:tagLength]
+		tag := imageTag(hash, cfg.ImagePlatform)
+		build := &docker.DockerBuildArgs{
+			Context:        pulumi.String(contextDir),
+			Dockerfile:     pulumi.String(filepath.Join(contextDir, "Dockerfile")),
+			BuilderVersion: docker.BuilderVersionBuilderBuildKit,
+		}
+		// Unset, BuildKit builds for the daemon's own platform: Minikube's
+		// daemon is the node's, so an arm64 laptop gets arm64 images with no
+		// emulation. A registry stack names the platform its cluster runs.
+		if cfg.ImagePlatform != "" {
+			build.Platform = pulumi.String(cfg.ImagePlatform)
+		}
 		args := &docker.ImageArgs{
 			ImageName: pulumi.String(repository + ":" + tag),
-			Build: &docker.DockerBuildArgs{
-				Context:        pulumi.String(contextDir),
-				Dockerfile:     pulumi.String(filepath.Join(contextDir, "Dockerfile")),
-				Platform:       pulumi.String("linux/amd64"),
-				BuilderVersion: docker.BuilderVersionBuilderBuildKit,
-			},
-			SkipPush: pulumi.Bool(!cfg.Push()),
+			Build:     build,
+			SkipPush:  pulumi.Bool(!cfg.Push()),
 		}
 		if cfg.Push() && cfg.RegistryUsername != "" {
 			args.Registry = &docker.RegistryArgs{
@@ -94,6 +102,17 @@ func newImages(ctx *pulumi.Context, name string, cfg *Config, root string, paren
 		}
 	}
 	return imageOutputs{backend: out["backend"], frontend: out["frontend"]}, nil
+}
+
+// imageTag is the tag of an image built from a context with the given content
+// hash. The platform is part of what is built, so another platform gets
+// another tag: a node never runs an image built for the wrong one.
+func imageTag(contextHash, platform string) string {
+	if platform != "" {
+		sum := sha256.Sum256([]byte(contextHash + "\n" + platform))
+		contextHash = hex.EncodeToString(sum[:])
+	}
+	return contextHash[:tagLength]
 }
 
 // ImageRepository is the repository a component's image is built into.

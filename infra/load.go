@@ -6,8 +6,9 @@ import (
 	"os"
 	"strings"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/config"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-	"gopkg.in/yaml.v3"
 )
 
 // LoadConfig reads and validates the stack's configuration once, before any
@@ -60,56 +61,62 @@ func ConfigKeys() []ConfigKey {
 }
 
 // LoadStackFiles reads a stack's configuration the way `pulumi` would from
-// Pulumi.yaml and Pulumi.<stack>.yaml, without the engine. Encrypted
+// Pulumi.yaml and Pulumi.<stack>.yaml, without the engine: the files are read
+// by the Pulumi SDK's own workspace loaders, so whatever the CLI accepts in
+// them (an ESC `environment:` block, a cloud secrets provider's
+// `secretsprovider:` and `encryptedkey:`) is accepted here too. Encrypted
 // (`secure:`) values count as set; their plaintext stays unknown, so only
 // their presence is checked. Tests and the chart renderer use it to see
 // exactly what a committed stack file deploys.
 //
 // Secrets a stack file does not hold (a prod stack's are set per machine with
-// `pulumi config set --secret`) can be supplied with WithSecrets; without
-// them the error names each missing one, as `pulumi preview` would.
+// `pulumi config set --secret`, or come from its ESC environment) can be
+// supplied with WithSecrets; without them the error names each missing one, as
+// `pulumi preview` would.
 func LoadStackFiles(projectFile, stackFile string, opts ...LoadOption) (*Config, error) {
 	var o loadOptions
 	for _, opt := range opts {
 		opt(&o)
 	}
-	var project struct {
-		Name   string                    `yaml:"name"`
-		Config map[string]map[string]any `yaml:"config"`
-	}
-	if err := readYAML(projectFile, &project); err != nil {
+	project, err := workspace.LoadProject(projectFile)
+	if err != nil {
 		return nil, err
 	}
-	if project.Name != Project {
+	if project.Name.String() != Project {
 		return nil, fmt.Errorf("%s: project name %q, want %q", projectFile, project.Name, Project)
 	}
-	var stack struct {
-		Config map[string]any `yaml:"config"`
+	if _, err := os.Stat(stackFile); err != nil {
+		return nil, err // the SDK would read a missing stack file as an empty one
 	}
-	if err := readYAML(stackFile, &stack); err != nil {
-		return nil, err
+	stack, err := workspace.LoadProjectStack(nil, project, stackFile)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", stackFile, err)
 	}
 
 	raw := map[string]rawValue{}
 	// Project-level `value:` entries apply to every stack; stack files override them.
 	for name, decl := range project.Config {
-		if v, ok := decl["value"]; ok {
-			raw[strings.TrimPrefix(name, Project+":")] = rawValue{value: fmt.Sprint(v), known: true}
+		if decl.Value != nil {
+			raw[strings.TrimPrefix(name, Project+":")] = rawValue{value: fmt.Sprint(decl.Value), known: true}
 		}
 	}
-	for full, v := range stack.Config {
-		name, ok := strings.CutPrefix(full, Project+":")
-		if !ok {
+	for k, v := range stack.Config {
+		if k.Namespace() != Project {
 			continue // another namespace (a provider's own config)
 		}
-		if m, isMap := v.(map[string]any); isMap {
-			if _, secure := m["secure"]; secure {
-				raw[name] = rawValue{secret: true, value: "(encrypted)", known: false}
-				continue
+		name := k.Name()
+		switch {
+		case v.Secure():
+			raw[name] = rawValue{secret: true, value: "(encrypted)", known: false}
+		case v.Object():
+			return nil, fmt.Errorf("%s: %s: structured values are not supported", stackFile, k.String())
+		default:
+			text, err := v.Value(config.NopDecrypter)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %s: %w", stackFile, k.String(), err)
 			}
-			return nil, fmt.Errorf("%s: %s: structured values are not supported", stackFile, full)
+			raw[name] = rawValue{value: text, known: true}
 		}
-		raw[name] = rawValue{value: fmt.Sprint(v), known: true}
 	}
 	for name, v := range o.secrets {
 		if _, inFile := raw[name]; !inFile {
@@ -128,15 +135,4 @@ type LoadOption func(*loadOptions)
 // if they had been set with `pulumi config set --secret`.
 func WithSecrets(secrets map[string]string) LoadOption {
 	return func(o *loadOptions) { o.secrets = secrets }
-}
-
-func readYAML(path string, into any) error {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	if err := yaml.Unmarshal(b, into); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return nil
 }

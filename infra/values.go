@@ -22,26 +22,54 @@ type Images struct {
 	Frontend ImageRef
 }
 
+// MaxReleaseName is the longest release name the program accepts. The program
+// passes the release name to the chart as fullnameOverride, the prefix of every
+// name the chart creates, and the chart's longest derived name (the PostgreSQL
+// StatefulSet's controller-revision-hash label, "<prefix>-postgresql-<hash>")
+// must fit the 63 characters of a label value; values.schema.json holds the
+// chart's side of this limit.
+const MaxReleaseName = 41
+
+// Fullname is the prefix of every object the chart creates. The program
+// decides it (the chart's fullnameOverride) so that no script or output has
+// to re-derive the chart's own naming rule.
+func Fullname(c *Config) string { return c.ReleaseName }
+
+// FrontendServiceName is the frontend's Service, which the access command and
+// `make up` port-forward to; the chart names it "<fullname>-frontend".
+func FrontendServiceName(c *Config) string { return Fullname(c) + "-frontend" }
+
 // SecretName is the Kubernetes Secret the program creates and the chart
 // references (docs/contracts.md lists its keys).
 func SecretName(c *Config) string { return c.ReleaseName + "-app-secrets" }
 
 // OpsServiceAccountName is the chart's read-only ops identity
 // ("<fullname>-ops"), the one scripts/ask.sh mints tokens for.
-func OpsServiceAccountName(c *Config) string { return fullname(c.ReleaseName) + "-ops" }
+func OpsServiceAccountName(c *Config) string { return Fullname(c) + "-ops" }
 
 // KAgentToolServerServiceAccount is the ServiceAccount of kagent's tool
 // server (its kagent-tools chart's default); the ops Role is bound to it so
 // the Agent's tools can read this namespace whatever kagent's own RBAC is.
 const KAgentToolServerServiceAccount = "kagent-tools"
 
-// Keys of the Kubernetes Secret; the chart reads the same names.
+// Keys of the Kubernetes Secret; the chart reads the same names (its
+// "todo-chatbot.secretKey" helper), and a test proves the two agree.
 const (
 	SecretKeyJWT              = "jwt-secret"
 	SecretKeyPostgresPassword = "postgres-password"
 	SecretKeyLLMAPIKey        = "llm-api-key"
 	SecretKeyDatabaseURL      = "database-url"
 )
+
+// SecretKeys lists every key the program may write into the Secret.
+func SecretKeys() []string {
+	return []string{SecretKeyJWT, SecretKeyPostgresPassword, SecretKeyLLMAPIKey, SecretKeyDatabaseURL}
+}
+
+// HTTPPort is the port both application containers listen on (the images'
+// own setting, the chart's "todo-chatbot.port" helper) and the port their
+// Services expose, which the access command forwards to.
+const HTTPPort = 8080
 
 // ChartValues is the one function that turns a stack's configuration into the
 // chart's values. The program passes its result to the Helm Release and the
@@ -52,7 +80,7 @@ const (
 // the Release; secretVersion (the Secret's resourceVersion) changes whenever
 // the Secret does, so the pods that read it roll after a rotation.
 func ChartValues(c *Config, images Images, chartChecksum, secretVersion string) map[string]any {
-	// tier is one workload's values; both tiers listen on 8080 (docs/contracts.md).
+	// tier is one workload's values; both tiers listen on HTTPPort (docs/contracts.md).
 	tier := func(replicas int, img ImageRef, reqCPU, reqMem, limCPU, limMem string) map[string]any {
 		return map[string]any{
 			"replicaCount": replicas,
@@ -62,7 +90,7 @@ func ChartValues(c *Config, images Images, chartChecksum, secretVersion string) 
 				"digest":     img.Digest,
 				"pullPolicy": img.PullPolicy,
 			},
-			"service": map[string]any{"port": 8080},
+			"service": map[string]any{"port": HTTPPort},
 			"resources": map[string]any{
 				"requests": map[string]any{"cpu": reqCPU, "memory": reqMem},
 				"limits":   map[string]any{"cpu": limCPU, "memory": limMem},
@@ -84,6 +112,7 @@ func ChartValues(c *Config, images Images, chartChecksum, secretVersion string) 
 		externalSecret = SecretName(c)
 	}
 	return map[string]any{
+		"fullnameOverride":      Fullname(c),
 		"chartChecksum":         chartChecksum,
 		"existingSecret":        SecretName(c),
 		"existingSecretVersion": secretVersion,

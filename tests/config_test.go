@@ -6,9 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"gopkg.in/yaml.v3"
 
 	"github.com/todo-chatbot/todo-chatbot/infra"
 )
@@ -30,12 +30,20 @@ func TestEveryValidationErrorNamesKeyAndAllowedValues(t *testing.T) {
 		want    string
 	}{
 		{name: "namespace", changes: plain("namespace", "Todo_NS"), want: `namespace: "Todo_NS" is not a valid namespace name`},
-		{name: "release name too long", changes: plain("releaseName", strings.Repeat("a", 54)), want: `releaseName: "` + strings.Repeat("a", 54) + `" is not a valid Helm release name`},
+		{name: "release name too long", changes: plain("releaseName", strings.Repeat("a", 42)), want: `releaseName: "` + strings.Repeat("a", 42) + `" is not a valid release name (lowercase letters, digits and '-', at most 41 characters)`},
 		{name: "integer", changes: plain("backendReplicas", "two"), want: `backendReplicas: "two" is not an integer`},
 		{name: "boolean", changes: plain("autoscaling", "yes please"), want: `autoscaling: "yes please" is not a boolean (allowed: true, false)`},
 		{name: "replicas zero", changes: plain("frontendReplicas", "0"), want: `frontendReplicas: 0 is out of range (allowed: 1 to 100)`},
 		{name: "replicas negative", changes: plain("backendReplicas", "-3"), want: `backendReplicas: -3 is out of range (allowed: 1 to 100)`},
 		{name: "autoscaling bound", changes: plain("autoscaling", "true", "backendReplicas", "4", "autoscalingMaxReplicas", "2"), want: `autoscalingMaxReplicas: 2 is out of range (allowed: 4, the larger replica count, to 100)`},
+		// A value that can never be valid is refused even while its feature is off.
+		{name: "autoscaling max negative while off", changes: plain("autoscalingMaxReplicas", "-3"), want: `autoscalingMaxReplicas: -3 is out of range (allowed: 1 to 100)`},
+		{name: "autoscaling max too large while off", changes: plain("autoscalingMaxReplicas", "101"), want: `autoscalingMaxReplicas: 101 is out of range (allowed: 1 to 100)`},
+		{name: "host while ingress off", changes: plain("ingressEnabled", "false", "ingressHost", "Not_A_Host"), want: `ingressHost: "Not_A_Host" is not a valid host name`},
+		{name: "tls secret name while tls off", changes: plain("ingressTlsSecretName", "Bad Name"), want: `ingressTlsSecretName: "Bad Name" is not a valid Secret name`},
+		{name: "storage size while postgres external", changes: plain("postgresInCluster", "false", "postgresStorageSize", "lots"), unset: []string{"postgresPassword"}, secrets: map[string]string{"databaseUrl": testSecrets["databaseUrl"]}, want: `postgresStorageSize: "lots" is not a storage quantity`},
+		{name: "image platform", changes: plain("imagePlatform", "arm64"), want: `imagePlatform: "arm64" is not a platform os/arch[/variant] (e.g. linux/amd64, linux/arm64)`},
+		{name: "image platform with prebuilt images", changes: plain("imageBuild", "false", "backendImage", "acme/backend:1", "frontendImage", "acme/frontend:1", "imagePlatform", "linux/arm64"), want: `imagePlatform: only used when imageBuild is true`},
 		{name: "host", changes: plain("ingressHost", "todo..local"), want: `ingressHost: "todo..local" is not a valid host name`},
 		{name: "tls without secret", changes: plain("ingressTls", "true"), want: `ingressTlsSecretName: required when ingressTls is true`},
 		{name: "tls without ingress", changes: plain("ingressEnabled", "false", "ingressTls", "true", "ingressTlsSecretName", "x"), want: `ingressTls: needs ingressEnabled: true`},
@@ -125,23 +133,13 @@ func TestCommittedStackFilesLoadWithoutTheEngine(t *testing.T) {
 }
 
 // Pulumi.yaml declares exactly the keys the program reads, with the same
-// types, defaults and secrecy, so `pulumi config` tells users the truth.
+// types, defaults and secrecy, so `pulumi config` tells users the truth. It is
+// read (and validated against the project schema) by the CLI's own loader.
 func TestPulumiYamlDeclaresEveryKey(t *testing.T) {
-	b, err := os.ReadFile(repoRoot + "/Pulumi.yaml")
+	project, err := workspace.LoadProject(repoRoot + "/Pulumi.yaml")
 	require.NoError(t, err)
-	var project struct {
-		Name    string `yaml:"name"`
-		Runtime any    `yaml:"runtime"`
-		Config  map[string]struct {
-			Type        string `yaml:"type"`
-			Description string `yaml:"description"`
-			Default     any    `yaml:"default"`
-			Secret      bool   `yaml:"secret"`
-		} `yaml:"config"`
-	}
-	require.NoError(t, yaml.Unmarshal(b, &project))
-	assert.Equal(t, infra.Project, project.Name)
-	assert.Equal(t, "go", project.Runtime)
+	assert.Equal(t, infra.Project, project.Name.String())
+	assert.Equal(t, "go", project.Runtime.Name())
 
 	declared := map[string]bool{}
 	for _, k := range infra.ConfigKeys() {
@@ -150,7 +148,7 @@ func TestPulumiYamlDeclaresEveryKey(t *testing.T) {
 		if !assert.True(t, ok, "Pulumi.yaml does not declare %s", k.Name) {
 			continue
 		}
-		assert.Equal(t, k.Type, d.Type, k.Name)
+		assert.Equal(t, k.Type, d.TypeName(), k.Name)
 		assert.NotEmpty(t, d.Description, k.Name)
 		if !k.Required {
 			assert.NotNil(t, d.Default, "%s: an optional key needs a default, or the CLI demands a value", k.Name)
@@ -182,4 +180,34 @@ func orEmpty(v any) any {
 		return ""
 	}
 	return v
+}
+
+// A prod stack file as its operators keep it: a cloud KMS secrets provider, an ESC environment
+// that supplies values, and encrypted secrets. The program's loader reads it with the Pulumi
+// SDK's own loaders, so what the CLI accepts it accepts.
+func TestStackFileWithEnvironmentAndKMSLoads(t *testing.T) {
+	prod, err := os.ReadFile(repoRoot + "/Pulumi.prod.yaml")
+	require.NoError(t, err)
+	file := "secretsprovider: awskms://alias/todo-chatbot-prod?region=eu-west-1\n" +
+		"encryptedkey: AQICAHhAbc123==\n" +
+		"environment:\n  - todo-chatbot/prod\n" +
+		strings.Replace(string(prod), "config:\n", "config:\n  todo-chatbot:jwtSecret:\n    secure: AAABAJ0Fh1cw==\n  aws:region: eu-west-1\n", 1)
+	path := t.TempDir() + "/Pulumi.prod.yaml"
+	require.NoError(t, os.WriteFile(path, []byte(file), 0o600))
+
+	cfg, err := infra.LoadStackFiles(repoRoot+"/Pulumi.yaml", path, infra.WithSecrets(map[string]string{
+		"databaseUrl": testSecrets["databaseUrl"], "llmApiKey": testSecrets["llmApiKey"], "registryPassword": testSecrets["registryPassword"],
+	}))
+	require.NoError(t, err)
+	assert.True(t, cfg.JWTSecret.Set(), "the encrypted jwtSecret counts as set")
+	assert.Equal(t, "linux/amd64", cfg.ImagePlatform)
+	assert.Equal(t, 3, cfg.BackendReplicas)
+
+	// The map form of the block (an inline definition) is accepted too.
+	inline := strings.Replace(file, "environment:\n  - todo-chatbot/prod\n", "environment:\n  imports:\n    - todo-chatbot/prod\n", 1)
+	require.NoError(t, os.WriteFile(path, []byte(inline), 0o600))
+	_, err = infra.LoadStackFiles(repoRoot+"/Pulumi.yaml", path, infra.WithSecrets(map[string]string{
+		"databaseUrl": testSecrets["databaseUrl"], "llmApiKey": testSecrets["llmApiKey"], "registryPassword": testSecrets["registryPassword"],
+	}))
+	require.NoError(t, err)
 }

@@ -91,3 +91,26 @@ func TestProgramRetagsOnlyTheChangedImage(t *testing.T) {
 	assert.NotEqual(t, first["todo-chatbot-backend"], second["todo-chatbot-backend"])
 	assert.Equal(t, first["todo-chatbot-frontend"], second["todo-chatbot-frontend"])
 }
+
+// Images are built for the Docker daemon's own platform unless the stack names one: Minikube's
+// daemon is the node's, so an arm64 laptop runs arm64 images; prod pins its cluster's platform.
+func TestImagePlatformIsTheStacksChoice(t *testing.T) {
+	for _, img := range runProgram(t, devConfig(t), "dev").ofType(typeImage) {
+		assert.True(t, get(img.Inputs, "build", "platform").IsNull(), "dev builds for the daemon's platform: %s", img.Name)
+	}
+	prod := runProgram(t, prodConfig(t), "prod").ofType(typeImage)
+	require.Len(t, prod, 2)
+	for _, img := range prod {
+		assert.Equal(t, "linux/amd64", get(img.Inputs, "build", "platform").StringValue(), img.Name)
+	}
+	tags := map[string]string{}
+	for _, img := range runProgram(t, devConfig(t), "dev").ofType(typeImage) {
+		tags[img.Name] = img.Inputs["imageName"].StringValue()
+	}
+	arm := runProgram(t, devConfig(t).set("imagePlatform", "linux/arm64", false), "dev").ofType(typeImage)
+	require.Len(t, arm, 2)
+	for _, img := range arm {
+		assert.Equal(t, "linux/arm64", get(img.Inputs, "build", "platform").StringValue(), img.Name)
+		assert.NotEqual(t, tags[img.Name], img.Inputs["imageName"].StringValue(), "another platform, another tag: %s", img.Name)
+	}
+}

@@ -39,6 +39,8 @@ type registered struct {
 	Name     string
 	Inputs   resource.PropertyMap
 	Provider string
+	// RetainOnDelete: the engine leaves the object in the cluster on destroy.
+	RetainOnDelete bool
 }
 
 // mocks records registrations and answers like the providers would.
@@ -49,7 +51,8 @@ type mocks struct {
 
 func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
 	m.mu.Lock()
-	m.resources = append(m.resources, registered{Type: args.TypeToken, Name: args.Name, Inputs: args.Inputs, Provider: args.Provider})
+	retain := args.RegisterRPC != nil && args.RegisterRPC.GetRetainOnDelete()
+	m.resources = append(m.resources, registered{Type: args.TypeToken, Name: args.Name, Inputs: args.Inputs, Provider: args.Provider, RetainOnDelete: retain})
 	m.mu.Unlock()
 
 	outputs := args.Inputs.Copy()

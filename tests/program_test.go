@@ -11,6 +11,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/todo-chatbot/todo-chatbot/infra"
 )
@@ -253,7 +254,7 @@ func TestOutputsTellHowToReachTheApp(t *testing.T) {
 		names = append(names, name)
 	}
 	assert.ElementsMatch(t, []string{"namespace", "releaseName", "releaseStatus", "backendImage",
-		"frontendImage", "appUrl", "accessCommand", "opsServiceAccount"}, names, "the stack outputs")
+		"frontendImage", "appUrl", "accessCommand", "opsServiceAccount", "frontendService"}, names, "the stack outputs")
 	for name, res := range out {
 		assert.True(t, res.Known, name)
 		assert.False(t, res.Secret, "%s is a plain output", name)
@@ -264,6 +265,7 @@ func TestOutputsTellHowToReachTheApp(t *testing.T) {
 	assert.Equal(t, "todo-chatbot", out["namespace"].Value)
 	assert.Equal(t, "todo-chatbot", out["releaseName"].Value)
 	assert.Equal(t, "deployed", out["releaseStatus"].Value)
+	assert.Equal(t, "todo-chatbot-frontend", out["frontendService"].Value)
 	assert.Equal(t, "http://todo.local", out["appUrl"].Value)
 	assert.Equal(t, "todo-chatbot-ops", out["opsServiceAccount"].Value, "what make ask mints a token for")
 	assert.Regexp(t, `^todo-chatbot-backend:[0-9a-f]{20}$`, out["backendImage"].Value)
@@ -333,6 +335,34 @@ func TestChartEditRollsOutThroughTheRelease(t *testing.T) {
 	assert.NotEqual(t, before, valuesChecksum(), "a template edit changes the release's values, so it rolls out")
 }
 
+// The chart's checksum covers what Helm loads: a docs-only edit, or a file the
+// chart's .helmignore leaves out, changes nothing, so no release is upgraded.
+func TestChartChecksumHonoursHelmignore(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "chart")
+	copyDir(t, filepath.Join(repoRoot, infra.ChartDir), dir)
+	sum := func() string {
+		s, err := infra.ChartChecksum(dir)
+		require.NoError(t, err)
+		return s
+	}
+	appendTo := func(rel, text string) {
+		f, err := os.OpenFile(filepath.Join(dir, rel), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+		require.NoError(t, err)
+		_, err = f.WriteString(text)
+		require.NoError(t, err)
+		require.NoError(t, f.Close())
+	}
+	before := sum()
+	appendTo("README.md", "\nA docs-only edit.\n")
+	assert.Equal(t, before, sum(), "README.md is in .helmignore")
+	appendTo("values.yaml.bak", "left by an editor\n")
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, ".git"), 0o755))
+	appendTo(".git/HEAD", "ref: refs/heads/main\n")
+	assert.Equal(t, before, sum(), "files .helmignore excludes")
+	appendTo("templates/service-backend.yaml", "\n# an edit\n")
+	assert.NotEqual(t, before, sum(), "a template edit changes the checksum")
+}
+
 func copyDir(t *testing.T, src, dst string) {
 	t.Helper()
 	err := filepath.WalkDir(src, func(path string, d os.DirEntry, err error) error {
@@ -360,36 +390,57 @@ func copyDir(t *testing.T, src, dst string) {
 	require.NoError(t, err)
 }
 
-// The port-forward command names the Service the chart really creates, also
-// for release names the chart has to shorten.
-func TestAccessCommandNamesTheChartsService(t *testing.T) {
-	for release, svc := range map[string]string{
-		"todo-chatbot":          "todo-chatbot-frontend",
-		"staging":               "staging-todo-chatbot-frontend",
-		"my-todo-chatbot-blue":  "my-todo-chatbot-blue-frontend",
-		strings.Repeat("a", 40): strings.Repeat("a", 40) + "-frontend", // "<40 a's>-todo-chatbot" is cut to 41 characters, then the "-" trimmed
-	} {
+// The names the program hands out (the frontendService output, the access
+// command) are the objects the chart really creates, for any release name:
+// the program passes the release name as fullnameOverride, so nothing outside
+// the chart re-derives the chart's naming rule.
+func TestOutputsNameTheChartsServiceForAnyRelease(t *testing.T) {
+	for _, release := range []string{"todo-chatbot", "staging", "my-todo-chatbot-blue", strings.Repeat("a", infra.MaxReleaseName)} {
 		out := outputsOf(t, devConfig(t).set("releaseName", release, false), "dev")
+		svc, _ := out["frontendService"].Value.(string)
+		assert.Equal(t, release+"-frontend", svc)
 		assert.Contains(t, out["accessCommand"].Value, "port-forward svc/"+svc+" 8080:8080", release)
 
-		rendered := renderChartAs(t, release, chartProgramValues(t, "dev"))
+		cfg := loadDevStack(t)
+		cfg.ReleaseName = release
+		rendered := renderChartAs(t, release, infra.ChartValues(cfg, stubImages(), "sum", "1"))
 		_, ok := rendered.find("Service", svc)
 		assert.True(t, ok, "the chart renders Service %s for release %s", svc, release)
+		for _, sts := range rendered.byKind("StatefulSet") {
+			// Its pods carry controller-revision-hash=<name>-<10-character hash>.
+			assert.Empty(t, validation.IsValidLabelValue(sts.Name+"-0123456789"), "release %s", release)
+		}
+	}
+	// One character more and a derived name would not fit a label value: refused up front.
+	_, err := run(t, devConfig(t).set("releaseName", strings.Repeat("a", infra.MaxReleaseName+1), false), "dev", infra.Program(repoRoot))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "at most 41 characters")
+}
+
+// loadDevStack is the committed dev stack file with its secrets supplied.
+func loadDevStack(t *testing.T) *infra.Config {
+	t.Helper()
+	cfg, err := infra.LoadStackFiles(repoRoot+"/Pulumi.yaml", repoRoot+"/Pulumi.dev.yaml", infra.WithSecrets(map[string]string{
+		"jwtSecret": testSecrets["jwtSecret"], "postgresPassword": testSecrets["postgresPassword"],
+	}))
+	require.NoError(t, err)
+	return cfg
+}
+
+// stubImages are image references for tests that render the chart without building.
+func stubImages() infra.Images {
+	return infra.Images{
+		Backend:  infra.ImageRef{Repository: "b", Tag: "1", PullPolicy: "IfNotPresent"},
+		Frontend: infra.ImageRef{Repository: "f", Tag: "1", PullPolicy: "IfNotPresent"},
 	}
 }
 
 // The stack's logLevel reaches the backend's environment through the chart.
 func TestLogLevelReachesTheBackend(t *testing.T) {
 	for _, level := range []string{"debug", "warn"} {
-		cfg, err := infra.LoadStackFiles(repoRoot+"/Pulumi.yaml", repoRoot+"/Pulumi.dev.yaml", infra.WithSecrets(map[string]string{
-			"jwtSecret": testSecrets["jwtSecret"], "postgresPassword": testSecrets["postgresPassword"],
-		}))
-		require.NoError(t, err)
+		cfg := loadDevStack(t)
 		cfg.LogLevel = level
-		vals := infra.ChartValues(cfg, infra.Images{
-			Backend:  infra.ImageRef{Repository: "b", Tag: "1", PullPolicy: "IfNotPresent"},
-			Frontend: infra.ImageRef{Repository: "f", Tag: "1", PullPolicy: "IfNotPresent"},
-		}, "sum", "1")
+		vals := infra.ChartValues(cfg, stubImages(), "sum", "1")
 		cm, ok := renderChart(t, vals).find("ConfigMap", "todo-chatbot-backend")
 		require.True(t, ok)
 		assert.Contains(t, cm.YAML, "LOG_LEVEL: \""+level+"\"")
@@ -442,9 +493,11 @@ func TestSecretRotationRollsThePods(t *testing.T) {
 // that ServiceAccount, for any release name.
 func TestOpsServiceAccountOutputNamesTheChartsServiceAccount(t *testing.T) {
 	for _, release := range []string{"todo-chatbot", "staging", strings.Repeat("a", 40)} {
-		out := outputsOf(t, devConfig(t).set("releaseName", release, false), "dev")
+		cfg := devConfig(t).set("releaseName", release, false)
+		out := outputsOf(t, cfg, "dev")
 		sa, _ := out["opsServiceAccount"].Value.(string)
-		rendered := renderChartAs(t, release, chartProgramValues(t, "dev"))
+		// The chart rendered with the values the program passes for that release.
+		rendered := renderChartAs(t, release, m1Values(t, cfg).Mappable())
 		_, ok := rendered.find("ServiceAccount", sa)
 		assert.True(t, ok, "the chart renders ServiceAccount %s for release %s", sa, release)
 		_, ok = rendered.find("RoleBinding", sa)
@@ -486,4 +539,18 @@ func TestKagentSwitch(t *testing.T) {
 func m1Values(t *testing.T, sc stackConfig) resource.PropertyMap {
 	t.Helper()
 	return runProgram(t, sc, "dev").one(t, typeRelease).Inputs["values"].ObjectValue()
+}
+
+// The in-cluster PostgreSQL's data survives `pulumi destroy` (make down): its
+// PVC lives in the namespace, so the namespace is retained; a stack without
+// in-cluster data deletes its namespace as usual.
+func TestNamespaceIsRetainedOnDestroyOnlyWithInClusterData(t *testing.T) {
+	dev := runProgram(t, devConfig(t), "dev")
+	assert.True(t, dev.one(t, typeNamespace).RetainOnDelete, "dev keeps PostgreSQL's data on destroy")
+	for _, typ := range []string{typeSecret, typeRelease} {
+		assert.False(t, dev.one(t, typ).RetainOnDelete, "%s is removed on destroy", typ)
+	}
+
+	prod := runProgram(t, prodConfig(t), "prod")
+	assert.False(t, prod.one(t, typeNamespace).RetainOnDelete, "no data in the cluster: nothing to keep")
 }

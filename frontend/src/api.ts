@@ -1,4 +1,4 @@
-// Typed client for the todo-chatbot backend API (see issue 2 / docs/contracts.md).
+// Typed client for the todo-chatbot backend API (docs/contracts.md).
 // Every request goes to a same-origin `/api/...` path: nginx proxies it to the backend.
 
 export interface User {

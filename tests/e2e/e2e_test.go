@@ -178,6 +178,18 @@ func TestDeployLifecycle(t *testing.T) {
 			t.Fatalf("destroy: %v", err)
 		}
 		destroyed = true
+		// The in-cluster PostgreSQL's data outlives destroy (`make down`): its namespace is
+		// retained with the PVC in it. Deleting the namespace is what `make down PURGE=1` does.
+		out, err := kubectl("get", "pvc", "-n", namespace, "-o", "name")
+		if err != nil {
+			t.Fatalf("after destroy, the retained namespace: %v", err)
+		}
+		if !strings.Contains(out, "persistentvolumeclaim/data-") {
+			t.Errorf("after destroy, PostgreSQL's PVC is gone (got %q); make down must keep the data", out)
+		}
+		if _, err := kubectl("delete", "namespace", namespace, "--wait=false"); err != nil {
+			t.Fatal(err)
+		}
 		eventually(t, 90*time.Second, "namespace "+namespace+" gone", func() error {
 			out, err := kubectl("get", "namespace", namespace, "--ignore-not-found", "-o", "name")
 			if err != nil {

@@ -135,57 +135,57 @@ var (
 	reReopenUndo  = rx(`^(?:undo|revert|cancel)\s+(?:the\s+)?(?:completion|completing|check(?:ing)?\s+off|done(?:\s+mark)?)\s+(?:of|on|for)\s+(.+)$`)
 
 	// Update.
-	reUpdQuoted  = rx(`^(?:change|rename|update|edit|modify|replace|retitle|set|switch)\s+(?:task\s+|the\s+task\s+)?["'](.+?)["']\s+(?:to|into|as|with|->|=>)\s+["']?(.+?)["']?$`)
-	reUpdDescOf  = rx(`^(?:change|update|set|edit|modify|replace|make|rewrite)\s+(?:the\s+)?(?:description|desc|details|detail|notes?)\s+(?:of|for|on|in|to)\s+(.+?)(?:\s+(?:to|as|with|to say|to read)\s+|\s*(?:->|=>|:|=)\s*)(.+)$`)
-	reUpdDescPos = rx(`^(?:change|update|set|edit|modify|replace|make|rewrite)\s+(.+?)(?:'s|s')?\s+(?:description|desc|details|detail|notes?)(?:\s+(?:to|as|with|to say|to read)\s+|\s*(?:->|=>|:|=)\s*)(.+)$`)
-	reUpdDescAdd = rx(`^(?:add|put|attach|give|write|append|include)\s+(?:a\s+|the\s+|this\s+)?(?:description|desc|note|notes|details|detail)\s+(?:to|for|on)\s+(.+?)(?:\s*[:=,\-]\s*|\s+(?:saying|that says|which says|reading|as)\s+)(.+)$`)
-	reUpdDescAd2 = rx(`^(?:add|put|attach|write|append)\s+(?:a\s+|the\s+)?(?:description|desc|note|notes|details)\s+["']?(.+?)["']?\s+(?:to|for|on)\s+((?:the\s+)?(?:task|item|number|#)\s*#?\s*\d+|#?\d+)$`)
-	reUpdDescDes = rx(`^describe\s+(.+?)\s+as\s+(.+)$`)
-	reUpdTitleOf = rx(`^(?:change|update|set|edit|modify|replace|make|rewrite)\s+(?:the\s+)?(?:title|name|wording|text)\s+(?:of|for|on)\s+(.+?)\s+(?:to|as|with|into|->|=>)\s+(.+)$`)
-	reUpdTitlePs = rx(`^(?:change|update|set|edit|modify|replace|make|rewrite)\s+(.+?)(?:'s|s')?\s+(?:title|name|wording|text)\s+(?:to|as|with|into|->|=>)\s+(.+)$`)
-	reUpdRename  = rx(`^(?:rename|retitle|re-title|re-name)\s+(.+?)\s+(?:to|as|into|->|=>)\s+(.+)$`)
-	reUpdChange  = rx(`^(?:change|update|edit|modify|replace|correct|fix|reword|rewrite|alter|amend|switch)\s+(.+?)\s+(?:to|into|with|->|=>)\s+(?:say\s+|read\s+|be\s+|now\s+say\s+|instead\s+say\s+)?(.+)$`)
-	reUpdColon   = rx(`^(?:edit|change|update|rename|retitle|modify|correct|fix)\s+((?:the\s+)?(?:task|item|number|no\.?)\s*#?\s*\d+|#?\s*\d+)\s*(?::|=|->|=>|-)\s*(.+)$`)
-	reUpdShould  = rx(`^(.+?)\s+should\s+(?:be\s+called|be\s+named|be\s+titled|say|read|be)\s+(.+)$`)
-	reUpdCalled  = rx(`^(?:call|name|title)\s+(.+?)\s+(?:instead|now)?\s*["'](.+?)["']\s*(?:instead)?$`)
+	reUpdQuoted          = rx(`^(?:change|rename|update|edit|modify|replace|retitle|set|switch)\s+(?:task\s+|the\s+task\s+)?["'](.+?)["']\s+(?:to|into|as|with|->|=>)\s+["']?(.+?)["']?$`)
+	reUpdDescOf          = rx(`^(?:change|update|set|edit|modify|replace|make|rewrite)\s+(?:the\s+)?(?:description|desc|details|detail|notes?)\s+(?:of|for|on|in|to)\s+(.+?)(?:\s+(?:to|as|with|to say|to read)\s+|\s*(?:->|=>|:|=)\s*)(.+)$`)
+	reUpdDescPossessive  = rx(`^(?:change|update|set|edit|modify|replace|make|rewrite)\s+(.+?)(?:'s|s')?\s+(?:description|desc|details|detail|notes?)(?:\s+(?:to|as|with|to say|to read)\s+|\s*(?:->|=>|:|=)\s*)(.+)$`)
+	reUpdDescAdd         = rx(`^(?:add|put|attach|give|write|append|include)\s+(?:a\s+|the\s+|this\s+)?(?:description|desc|note|notes|details|detail)\s+(?:to|for|on)\s+(.+?)(?:\s*[:=,\-]\s*|\s+(?:saying|that says|which says|reading|as)\s+)(.+)$`)
+	reUpdDescAddToID     = rx(`^(?:add|put|attach|write|append)\s+(?:a\s+|the\s+)?(?:description|desc|note|notes|details)\s+["']?(.+?)["']?\s+(?:to|for|on)\s+((?:the\s+)?(?:task|item|number|#)\s*#?\s*\d+|#?\d+)$`)
+	reUpdDescDes         = rx(`^describe\s+(.+?)\s+as\s+(.+)$`)
+	reUpdTitleOf         = rx(`^(?:change|update|set|edit|modify|replace|make|rewrite)\s+(?:the\s+)?(?:title|name|wording|text)\s+(?:of|for|on)\s+(.+?)\s+(?:to|as|with|into|->|=>)\s+(.+)$`)
+	reUpdTitlePossessive = rx(`^(?:change|update|set|edit|modify|replace|make|rewrite)\s+(.+?)(?:'s|s')?\s+(?:title|name|wording|text)\s+(?:to|as|with|into|->|=>)\s+(.+)$`)
+	reUpdRename          = rx(`^(?:rename|retitle|re-title|re-name)\s+(.+?)\s+(?:to|as|into|->|=>)\s+(.+)$`)
+	reUpdChange          = rx(`^(?:change|update|edit|modify|replace|correct|fix|reword|rewrite|alter|amend|switch)\s+(.+?)\s+(?:to|into|with|->|=>)\s+(?:say\s+|read\s+|be\s+|now\s+say\s+|instead\s+say\s+)?(.+)$`)
+	reUpdColon           = rx(`^(?:edit|change|update|rename|retitle|modify|correct|fix)\s+((?:the\s+)?(?:task|item|number|no\.?)\s*#?\s*\d+|#?\s*\d+)\s*(?::|=|->|=>|-)\s*(.+)$`)
+	reUpdShould          = rx(`^(.+?)\s+should\s+(?:be\s+called|be\s+named|be\s+titled|say|read|be)\s+(.+)$`)
+	reUpdCalled          = rx(`^(?:call|name|title)\s+(.+?)\s+(?:instead|now)?\s*["'](.+?)["']\s*(?:instead)?$`)
 
 	// Complete.
-	reDoneMark  = rx(`^(?:mark|set|flag|tag|put|make|turn|move|change)\s+(?:off\s+)?(.+?)\s+(?:as\s+|to\s+)?(?:being\s+)?` + doneWords + `(?:\s+now)?$`)
-	reDoneOff   = rx(`^(?:mark|check|tick|cross|strike|knock|scratch)\s+off\s+(.+)$`)
-	reDoneOff2  = rx(`^(?:mark|check|tick|cross|strike|knock|scratch)\s+(.+?)\s+off(?:\s+(?:my|the)\s+` + listNouns + `)?$`)
-	reDoneVerb  = rx(`^(?:complete|finish|close|resolve|tick|wrap up|knock out|accomplish|conclude|fulfil|fulfill)\s+(.+?)(?:\s+(?:as done|now|off))?$`)
-	reDoneI     = rx(`^(?:(?:i|we)(?:\s*'ve|ve|\s+have|\s*'m|\s+am|'re|\s+are)?\s+)?(?:(?:just|already|finally|now|totally|completely|also|officially|successfully)\s+)*(?:finished|completed|did|done|accomplished|wrapped up|took care of|taken care of|handled|sorted out|sorted|knocked out|got done|got through|dealt with|ticked off|checked off|crossed off)\s+(?:with\s+)?(.+?)(?:\s+(?:already|today|now|just now|finally))?$`)
-	reDoneWith  = rx(`^(?:(?:i'm|i am|im|we're|we are)\s+)?(?:all\s+|totally\s+|finally\s+)?(?:done|finished|through)\s+with\s+(.+)$`)
-	reDoneIs    = rx(`^(.+?)\s+(?:is|are|was|were|has been|have been|got|'s|is now|is all|is already|are all)\s+(?:now\s+|all\s+|already\s+|finally\s+|officially\s+)?` + doneWords + `$`)
-	reDoneTail  = rx(`^(.+?)\s*(?:-|:|,)?\s+(?:done|finished|completed|complete|checked|ticked)$`)
-	reDoneHead  = rx(`^(?:done|finished|completed|checked|ticked)\s*[:\-]\s*(.+)$`)
-	rePastTense = rx(`^(?:(?:i|we)\s+)?(?:(?:just|already|finally|have|'ve|also)\s+)*([a-z]+ed|bought|paid|went|did|made|wrote|sent|took|ate|got|fed|ran|met|brought|told|sold|found|gave|kept|spent|swept|drove|flew|hung|won|began|caught|taught|read|put|cut|set|hit|left|washed|fixed|mailed|emailed)\s+(.+)$`)
+	reDoneMark      = rx(`^(?:mark|set|flag|tag|put|make|turn|move|change)\s+(?:off\s+)?(.+?)\s+(?:as\s+|to\s+)?(?:being\s+)?` + doneWords + `(?:\s+now)?$`)
+	reDoneOff       = rx(`^(?:mark|check|tick|cross|strike|knock|scratch)\s+off\s+(.+)$`)
+	reDoneCheckXOff = rx(`^(?:mark|check|tick|cross|strike|knock|scratch)\s+(.+?)\s+off(?:\s+(?:my|the)\s+` + listNouns + `)?$`)
+	reDoneVerb      = rx(`^(?:complete|finish|close|resolve|tick|wrap up|knock out|accomplish|conclude|fulfil|fulfill)\s+(.+?)(?:\s+(?:as done|now|off))?$`)
+	reDoneI         = rx(`^(?:(?:i|we)(?:\s*'ve|ve|\s+have|\s*'m|\s+am|'re|\s+are)?\s+)?(?:(?:just|already|finally|now|totally|completely|also|officially|successfully)\s+)*(?:finished|completed|did|done|accomplished|wrapped up|took care of|taken care of|handled|sorted out|sorted|knocked out|got done|got through|dealt with|ticked off|checked off|crossed off)\s+(?:with\s+)?(.+?)(?:\s+(?:already|today|now|just now|finally))?$`)
+	reDoneWith      = rx(`^(?:(?:i'm|i am|im|we're|we are)\s+)?(?:all\s+|totally\s+|finally\s+)?(?:done|finished|through)\s+with\s+(.+)$`)
+	reDoneIs        = rx(`^(.+?)\s+(?:is|are|was|were|has been|have been|got|'s|is now|is all|is already|are all)\s+(?:now\s+|all\s+|already\s+|finally\s+|officially\s+)?` + doneWords + `$`)
+	reDoneTail      = rx(`^(.+?)\s*(?:-|:|,)?\s+(?:done|finished|completed|complete|checked|ticked)$`)
+	reDoneHead      = rx(`^(?:done|finished|completed|checked|ticked)\s*[:\-]\s*(.+)$`)
+	rePastTense     = rx(`^(?:(?:i|we)\s+)?(?:(?:just|already|finally|have|'ve|also)\s+)*([a-z]+ed|bought|paid|went|did|made|wrote|sent|took|ate|got|fed|ran|met|brought|told|sold|found|gave|kept|spent|swept|drove|flew|hung|won|began|caught|taught|read|put|cut|set|hit|left|washed|fixed|mailed|emailed)\s+(.+)$`)
 
 	// Delete.
-	reDelVerb   = rx(`^(?:delete|remove|drop|erase|trash|scrap|discard|cancel|nuke|kill|ditch|axe|purge|get rid of|throw away|throw out|bin|forget about|forget|never ?mind(?: about)?|nevermind(?: about)?|scratch|scratch out|strike out|clear|eliminate|wipe|toss|dump|lose|junk|abandon|skip|rm|del)\s+(.+?)(?:\s+(?:from|off|out of)\s+(?:my|the)\s+` + listNouns + `)?(?:\s+(?:entirely|completely|altogether|permanently|for good))?$`)
-	reDelTakeOf = rx(`^(?:take|get|cross|strike|scratch)\s+(.+?)\s+(?:off|out of)(?:\s+(?:my|the)\s+` + listNouns + `)?$`)
-	reDelNoNeed = rx(`^(.+?)\s+(?:is|are|was|'s)\s+(?:no longer needed|not needed(?: any ?more)?|no longer necessary|not necessary(?: any ?more)?|cancelled|canceled|unnecessary|irrelevant|obsolete|off|not happening|called off)(?:\s+any ?more)?$`)
-	reDelDont   = rx(`^(?:i|we)\s+(?:don't|do not|dont|no longer|won't|will not|wont)\s+(?:need|have|want|plan)\s+to\s+(.+?)(?:\s+any ?more)?(?:\s+after all)?$`)
-	reDelDontN  = rx(`^(?:i|we)\s+(?:don't|do not|dont)\s+need\s+(?:the\s+)?(.+?)\s+(?:task|item|one|todo)(?:\s+any ?more)?$`)
+	reDelVerb         = rx(`^(?:delete|remove|drop|erase|trash|scrap|discard|cancel|nuke|kill|ditch|axe|purge|get rid of|throw away|throw out|bin|forget about|forget|never ?mind(?: about)?|nevermind(?: about)?|scratch|scratch out|strike out|clear|eliminate|wipe|toss|dump|lose|junk|abandon|skip|rm|del)\s+(.+?)(?:\s+(?:from|off|out of)\s+(?:my|the)\s+` + listNouns + `)?(?:\s+(?:entirely|completely|altogether|permanently|for good))?$`)
+	reDelTakeOf       = rx(`^(?:take|get|cross|strike|scratch)\s+(.+?)\s+(?:off|out of)(?:\s+(?:my|the)\s+` + listNouns + `)?$`)
+	reDelNoNeed       = rx(`^(.+?)\s+(?:is|are|was|'s)\s+(?:no longer needed|not needed(?: any ?more)?|no longer necessary|not necessary(?: any ?more)?|cancelled|canceled|unnecessary|irrelevant|obsolete|off|not happening|called off)(?:\s+any ?more)?$`)
+	reDelDont         = rx(`^(?:i|we)\s+(?:don't|do not|dont|no longer|won't|will not|wont)\s+(?:need|have|want|plan)\s+to\s+(.+?)(?:\s+any ?more)?(?:\s+after all)?$`)
+	reDelDontNeedTask = rx(`^(?:i|we)\s+(?:don't|do not|dont)\s+need\s+(?:the\s+)?(.+?)\s+(?:task|item|one|todo)(?:\s+any ?more)?$`)
 
 	// Add.
-	reAddQuoted = rx(`^(?:add|put|create|insert|include|stick|throw|jot down|write down|note down|write|note|log|record|enter|make|new|save|set up|schedule)\s+(?:a\s+(?:new\s+)?(?:task|todo|item|reminder)\s+)?["'](.+?)["']\s*(?:(?:to|on|in|onto|into|as)\s+.*)?$`)
-	reAddVerb   = rx(`^(?:add|create|insert|new|put|stick|throw|jot down|jot|write down|write|note down|log|record|enter|include|save|make(?:\s+(?:a|an|me a)\s+(?:new\s+)?(?:task|todo|to-do|item|reminder|note|entry))|set(?:\s+(?:a|an|me a)\s+(?:new\s+)?(?:task|todo|reminder))|set up(?:\s+(?:a|an)\s+(?:new\s+)?(?:task|todo|reminder))|add on|tack on|pop)\s+(.+)$`)
-	reAddNoun   = rx(`^(?:a\s+|an\s+|the\s+|one\s+|another\s+|me\s+a\s+|some\s+)?(?:new\s+|quick\s+)?(?:task|todo|to-do|to do|item|reminder|entry|note|thing)s?\b\s*(?:called|named|titled|saying|that says|which says|to\s+|for\s+|about\s+|of\s+|:|-|=)?\s*`)
-	reAddToList = rx(`^(?:to|on|onto|in|into)\s+(?:my|the)\s+` + listNouns + `\s*[:\-,]?\s*(.+)$`)
-	reAddTail   = rx(`\s*(?:\s(?:to|on|onto|in|into)\s+(?:my|the|our)\s+` + listNouns + `|\s(?:as\s+(?:a|an)\s+(?:new\s+)?(?:task|todo|to-do|item|reminder))|\sfor later|\splease|\sfor me|\sfor myself|\sto do)+$`)
-	reAddDesc   = rx(`^(.+?)\s*,?\s+(?:with|w/|and)\s+(?:a\s+|the\s+)?(?:description|desc|note|notes|details|detail|comment)\s*(?:of|:|saying|that says|reading|=|-)?\s*(.+)$`)
-	reAddDesc2  = rx(`^(.+?)\s*(?:\(|\[|-|:|;|\.|,)\s*(?:description|desc|note|notes|details)\s*[:=\-]?\s*(.+?)[)\]]?$`)
-	reAddRemind = rx(`^remind\s+(?:me|us)\s+(?:to|about|of|that i need to|that i have to|that i should|i need to|i have to)\s+(.+)$`)
-	reAddRemnd2 = rx(`^remind\s+(?:me|us)\s+(.+?)\s+to\s+(.+)$`)
-	reAddNeed   = rx(`^(?:i|we)(?:\s+(?:really|still|also|definitely|probably|seriously))?\s*(?:need|needs|have|has|got|gotta|must|should|ought|want|wanna|'d like|would like|plan|intend|'ll need|will need|'ve got|have got|'ve gotta|'m going|am going|'m gonna|am gonna|gonna|'ll have|will have|'d better|had better|better)\s*(?:to\s+)?(.+)$`)
-	reAddForget = rx(`^(?:don't|do not|dont|never)\s+(?:let\s+me\s+|let\s+us\s+)?forget\s+(?:to\s+|about\s+|that\s+i\s+(?:need|have)\s+to\s+)?(.+)$`)
-	reAddRemem  = rx(`^(?:remember|make sure|be sure|note to self|memo|reminder|mental note)\s*[:\-,]?\s*(?:to\s+|that\s+i\s+(?:need|have)\s+to\s+|i\s+(?:need\s+to\s+|have\s+to\s+)?)?(.+)$`)
-	reAddNeedTo = rx(`^(?:need to|needs to|have to|has to|got to|gotta|ought to|must|should|need)\s+(.+)$`)
-	reNeedRef   = rx(`^(?:(?:do|finish|complete|work on|get to)\s+)?((?:the\s+)?(?:task|item|number|no\.?|#)\s*#?\s*\d+)$`)
-	reAddPrefix = rx(`^(?:todo|to-do|to do|task|new task|new todo|new|reminder|add|item|new item)\s*[:\-]\s*(.+)$`)
-	reAddPutOn  = rx(`^(?:put|add|write|stick|throw|get|pop|place|slot)\s+(.+?)\s+(?:on|to|in|onto|into)\s+(?:my|the|our)\s+` + listNouns + `$`)
-	reAddOnList = rx(`^(.+?)\s+(?:goes|should go|needs to go)\s+(?:on|to|in)\s+(?:my|the)\s+` + listNouns + `$`)
+	reAddQuoted     = rx(`^(?:add|put|create|insert|include|stick|throw|jot down|write down|note down|write|note|log|record|enter|make|new|save|set up|schedule)\s+(?:a\s+(?:new\s+)?(?:task|todo|item|reminder)\s+)?["'](.+?)["']\s*(?:(?:to|on|in|onto|into|as)\s+.*)?$`)
+	reAddVerb       = rx(`^(?:add|create|insert|new|put|stick|throw|jot down|jot|write down|write|note down|log|record|enter|include|save|make(?:\s+(?:a|an|me a)\s+(?:new\s+)?(?:task|todo|to-do|item|reminder|note|entry))|set(?:\s+(?:a|an|me a)\s+(?:new\s+)?(?:task|todo|reminder))|set up(?:\s+(?:a|an)\s+(?:new\s+)?(?:task|todo|reminder))|add on|tack on|pop)\s+(.+)$`)
+	reAddNoun       = rx(`^(?:a\s+|an\s+|the\s+|one\s+|another\s+|me\s+a\s+|some\s+)?(?:new\s+|quick\s+)?(?:task|todo|to-do|to do|item|reminder|entry|note|thing)s?\b\s*(?:called|named|titled|saying|that says|which says|to\s+|for\s+|about\s+|of\s+|:|-|=)?\s*`)
+	reAddToList     = rx(`^(?:to|on|onto|in|into)\s+(?:my|the)\s+` + listNouns + `\s*[:\-,]?\s*(.+)$`)
+	reAddTail       = rx(`\s*(?:\s(?:to|on|onto|in|into)\s+(?:my|the|our)\s+` + listNouns + `|\s(?:as\s+(?:a|an)\s+(?:new\s+)?(?:task|todo|to-do|item|reminder))|\sfor later|\splease|\sfor me|\sfor myself|\sto do)+$`)
+	reAddDesc       = rx(`^(.+?)\s*,?\s+(?:with|w/|and)\s+(?:a\s+|the\s+)?(?:description|desc|note|notes|details|detail|comment)\s*(?:of|:|saying|that says|reading|=|-)?\s*(.+)$`)
+	reAddDescSuffix = rx(`^(.+?)\s*(?:\(|\[|-|:|;|\.|,)\s*(?:description|desc|note|notes|details)\s*[:=\-]?\s*(.+?)[)\]]?$`)
+	reAddRemind     = rx(`^remind\s+(?:me|us)\s+(?:to|about|of|that i need to|that i have to|that i should|i need to|i have to)\s+(.+)$`)
+	reAddRemindWhen = rx(`^remind\s+(?:me|us)\s+(.+?)\s+to\s+(.+)$`)
+	reAddNeed       = rx(`^(?:i|we)(?:\s+(?:really|still|also|definitely|probably|seriously))?\s*(?:need|needs|have|has|got|gotta|must|should|ought|want|wanna|'d like|would like|plan|intend|'ll need|will need|'ve got|have got|'ve gotta|'m going|am going|'m gonna|am gonna|gonna|'ll have|will have|'d better|had better|better)\s*(?:to\s+)?(.+)$`)
+	reAddForget     = rx(`^(?:don't|do not|dont|never)\s+(?:let\s+me\s+|let\s+us\s+)?forget\s+(?:to\s+|about\s+|that\s+i\s+(?:need|have)\s+to\s+)?(.+)$`)
+	reAddRemember   = rx(`^(?:remember|make sure|be sure|note to self|memo|reminder|mental note)\s*[:\-,]?\s*(?:to\s+|that\s+i\s+(?:need|have)\s+to\s+|i\s+(?:need\s+to\s+|have\s+to\s+)?)?(.+)$`)
+	reAddNeedTo     = rx(`^(?:need to|needs to|have to|has to|got to|gotta|ought to|must|should|need)\s+(.+)$`)
+	reNeedRef       = rx(`^(?:(?:do|finish|complete|work on|get to)\s+)?((?:the\s+)?(?:task|item|number|no\.?|#)\s*#?\s*\d+)$`)
+	reAddPrefix     = rx(`^(?:todo|to-do|to do|task|new task|new todo|new|reminder|add|item|new item)\s*[:\-]\s*(.+)$`)
+	reAddPutOn      = rx(`^(?:put|add|write|stick|throw|get|pop|place|slot)\s+(.+?)\s+(?:on|to|in|onto|into)\s+(?:my|the|our)\s+` + listNouns + `$`)
+	reAddOnList     = rx(`^(.+?)\s+(?:goes|should go|needs to go)\s+(?:on|to|in)\s+(?:my|the)\s+` + listNouns + `$`)
 
 	// List.
 	reListBare = rx(`^(?:my\s+|the\s+|all\s+(?:my\s+)?|current\s+)?(?:(?:pending|completed|done|finished|open|outstanding|remaining|incomplete|unfinished|active|all|current)\s+)?(?:tasks|todos|to-dos|task list|todo list|to-do list|to do list|list|agenda|items|reminders|stuff)(?:\s+(?:please|pls))?$|^(?:pending|completed|done|finished|everything|all|status|summary|overview|progress)$`)
@@ -385,8 +385,8 @@ func parseUpdate(s string) (Intent, bool) {
 		desc bool
 	}
 	forms := []form{
-		{reUpdQuoted, false}, {reUpdDescOf, true}, {reUpdDescAd2, true}, {reUpdDescAdd, true},
-		{reUpdDescPos, true}, {reUpdDescDes, true}, {reUpdTitleOf, false}, {reUpdTitlePs, false},
+		{reUpdQuoted, false}, {reUpdDescOf, true}, {reUpdDescAddToID, true}, {reUpdDescAdd, true},
+		{reUpdDescPossessive, true}, {reUpdDescDes, true}, {reUpdTitleOf, false}, {reUpdTitlePossessive, false},
 		{reUpdRename, false}, {reUpdColon, false}, {reUpdCalled, false}, {reUpdChange, false}, {reUpdShould, false},
 	}
 	for _, f := range forms {
@@ -395,7 +395,7 @@ func parseUpdate(s string) (Intent, bool) {
 			continue
 		}
 		target, value := m[1], m[2]
-		if f.re == reUpdDescAd2 {
+		if f.re == reUpdDescAddToID {
 			target, value = m[2], m[1]
 		}
 		value = unquote(reTrailFill.ReplaceAllString(value, ""))
@@ -429,7 +429,7 @@ func parseUpdate(s string) (Intent, bool) {
 }
 
 func parseComplete(s string) (Intent, bool) {
-	for _, re := range []*regexp.Regexp{reDoneMark, reDoneOff, reDoneOff2, reDoneWith, reDoneHead, reDoneI, reDoneVerb} {
+	for _, re := range []*regexp.Regexp{reDoneMark, reDoneOff, reDoneCheckXOff, reDoneWith, reDoneHead, reDoneI, reDoneVerb} {
 		if m := re.FindStringSubmatch(s); m != nil {
 			if t, ok := targetOf(m[1]); ok {
 				return Intent{Kind: KindComplete, Target: t}, true
@@ -440,7 +440,7 @@ func parseComplete(s string) (Intent, bool) {
 }
 
 func parseDelete(s string) (Intent, bool) {
-	for _, re := range []*regexp.Regexp{reDelTakeOf, reDelVerb, reDelNoNeed, reDelDontN, reDelDont} {
+	for _, re := range []*regexp.Regexp{reDelTakeOf, reDelVerb, reDelNoNeed, reDelDontNeedTask, reDelDont} {
 		if m := re.FindStringSubmatch(s); m != nil {
 			if t, ok := targetOf(m[1]); ok {
 				return Intent{Kind: KindDelete, Target: t}, true
@@ -461,11 +461,11 @@ func parseAdd(s string) (Intent, bool) {
 		raw = m[1]
 	} else if m := reAddRemind.FindStringSubmatch(s); m != nil {
 		raw = m[1]
-	} else if m := reAddRemnd2.FindStringSubmatch(s); m != nil {
+	} else if m := reAddRemindWhen.FindStringSubmatch(s); m != nil {
 		raw = m[2] + " " + m[1]
 	} else if m := reAddForget.FindStringSubmatch(s); m != nil {
 		raw, needForm = m[1], true
-	} else if m := reAddRemem.FindStringSubmatch(s); m != nil {
+	} else if m := reAddRemember.FindStringSubmatch(s); m != nil {
 		raw, needForm = m[1], true
 	} else if m := reAddNeed.FindStringSubmatch(s); m != nil {
 		raw, needForm = m[1], true
@@ -492,7 +492,7 @@ func parseAdd(s string) (Intent, bool) {
 	var desc string
 	if m := reAddDesc.FindStringSubmatch(raw); m != nil {
 		raw, desc = m[1], m[2]
-	} else if m := reAddDesc2.FindStringSubmatch(raw); m != nil {
+	} else if m := reAddDescSuffix.FindStringSubmatch(raw); m != nil {
 		raw, desc = m[1], m[2]
 	}
 	for i := 0; i < 3; i++ {

@@ -10,6 +10,9 @@ import (
 	"time"
 )
 
+// MinJWTSecretLen is the shortest JWT_SECRET accepted: 256 bits for HS256.
+const MinJWTSecretLen = 32
+
 // Config is the whole runtime configuration.
 type Config struct {
 	DatabaseURL     string
@@ -63,10 +66,10 @@ func Load(getenv func(string) string) (*Config, error) {
 	}
 	secret := getenv("JWT_SECRET")
 	if secret == "" {
-		return nil, &Error{"JWT_SECRET", "is required (at least 32 bytes)"}
+		return nil, &Error{"JWT_SECRET", fmt.Sprintf("is required (at least %d bytes)", MinJWTSecretLen)}
 	}
-	if len(secret) < 32 {
-		return nil, &Error{"JWT_SECRET", "must be at least 32 bytes"}
+	if len(secret) < MinJWTSecretLen {
+		return nil, &Error{"JWT_SECRET", fmt.Sprintf("must be at least %d bytes", MinJWTSecretLen)}
 	}
 	c.JWTSecret = []byte(secret)
 

@@ -60,11 +60,11 @@ func (s *Server) signup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if utf8.RuneCountInString(c.Password) < MinPasswordLen {
-		writeError(w, http.StatusBadRequest, "password must be at least 8 characters")
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("password must be at least %d characters", MinPasswordLen))
 		return
 	}
 	if len(c.Password) > MaxPasswordLen {
-		writeError(w, http.StatusBadRequest, "password must be at most 72 bytes")
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("password must be at most %d bytes", MaxPasswordLen))
 		return
 	}
 	hash, err := auth.HashPassword(c.Password, s.cfg.BcryptCost)
@@ -182,7 +182,7 @@ func checkTitle(t string) string {
 	case t == "":
 		return "title is required"
 	case utf8.RuneCountInString(t) > agent.MaxTitleLen:
-		return "title must be at most 500 characters"
+		return fmt.Sprintf("title must be at most %d characters", agent.MaxTitleLen)
 	case !utf8.ValidString(t):
 		return "title must be valid UTF-8"
 	}
@@ -192,7 +192,7 @@ func checkTitle(t string) string {
 func checkDescription(d string) string {
 	switch {
 	case utf8.RuneCountInString(d) > agent.MaxDescriptionLen:
-		return "description must be at most 5000 characters"
+		return fmt.Sprintf("description must be at most %d characters", agent.MaxDescriptionLen)
 	case !utf8.ValidString(d):
 		return "description must be valid UTF-8"
 	}
@@ -386,7 +386,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "message is required")
 		return
 	case utf8.RuneCountInString(msg) > MaxMessageLen || !utf8.ValidString(msg):
-		writeError(w, http.StatusBadRequest, "message must be valid UTF-8 of at most 4000 characters")
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("message must be valid UTF-8 of at most %d characters", MaxMessageLen))
 		return
 	case req.ConversationID != nil && *req.ConversationID <= 0:
 		writeError(w, http.StatusNotFound, "conversation not found")

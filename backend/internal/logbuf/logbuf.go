@@ -10,7 +10,7 @@ import (
 )
 
 // Writer buffers writes to an underlying writer and flushes them every interval, when the
-// buffer fills, and on Close. Lines written with Urgent are flushed at once.
+// buffer fills, on Flush and on Close.
 type Writer struct {
 	mu   sync.Mutex
 	buf  *bufio.Writer

@@ -111,6 +111,9 @@ const (
 	StatusCompleted = "completed"
 )
 
+// uniqueViolation is PostgreSQL's SQLSTATE for a duplicate key (here: users.email).
+const uniqueViolation = "23505"
+
 // CreateUser inserts a user; ErrEmailTaken on a duplicate email.
 func (s *Store) CreateUser(ctx context.Context, email, hash string) (User, error) {
 	u := User{Email: email, PasswordHash: hash}
@@ -118,7 +121,7 @@ func (s *Store) CreateUser(ctx context.Context, email, hash string) (User, error
 		"INSERT INTO users (email, password_hash) VALUES ($1, $2) RETURNING id", email, hash).Scan(&u.ID)
 	if err != nil {
 		var pgErr *pgconn.PgError
-		if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+		if errors.As(err, &pgErr) && pgErr.Code == uniqueViolation {
 			return User{}, ErrEmailTaken
 		}
 		return User{}, fmt.Errorf("create user: %w", err)

@@ -1,4 +1,4 @@
-// An in-memory stand-in for the backend API (issue 2), driven through a fake fetch.
+// An in-memory stand-in for the backend API (docs/contracts.md), driven through a fake fetch.
 // Enough behaviour for the components' logic: auth, tasks, a tiny chat agent, history.
 import type { FetchLike, Task as FTask } from '../api';
 interface FMessage {

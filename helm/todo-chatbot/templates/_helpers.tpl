@@ -76,6 +76,28 @@ to the chart's appVersion). Call with (dict "image" .Values.backend.image "ctx" 
 {{- end }}
 
 {{/*
+A port the chart's containers listen on: "http" (backend and frontend, as their images are
+built: backend/Dockerfile's PORT, frontend/nginx.conf's listen) or "postgresql". Decided here
+once; the Pulumi program's infra.HTTPPort is the same number and a test proves it.
+Call with the port's name: include "todo-chatbot.port" "http".
+*/}}
+{{- define "todo-chatbot.port" -}}
+{{- $ports := dict "http" 8080 "postgresql" 5432 -}}
+{{- required (printf "todo-chatbot.port: no port %q" .) (get $ports .) -}}
+{{- end }}
+
+{{/*
+A key of the app's Secret. The Pulumi program writes the Secret with the same keys
+(infra.SecretKey*); a test proves that every key a pod reads is one the program writes, and the
+reverse. The external database URL's key is a value (externalDatabase.key).
+Call with the key's name: include "todo-chatbot.secretKey" "jwt".
+*/}}
+{{- define "todo-chatbot.secretKey" -}}
+{{- $keys := dict "jwt" "jwt-secret" "postgresPassword" "postgres-password" "llmApiKey" "llm-api-key" -}}
+{{- required (printf "todo-chatbot.secretKey: no key %q" .) (get $keys .) -}}
+{{- end }}
+
+{{/*
 Name of the Secret the pods read: existingSecret, or the one the chart renders.
 */}}
 {{- define "todo-chatbot.secretName" -}}
