@@ -229,12 +229,46 @@ func TestRealNode(t *testing.T) {
 		return
 	}
 
-	app.close()
-	nodeStep("9-destroy", func(t *testing.T) {
+	if !nodeStep("9-destroy-keeps-data", func(t *testing.T) {
+		// `make down`: the release goes, the namespace and PostgreSQL's volume stay; the next
+		// `make up` finds the user's tasks again.
 		if _, err := e.stack.Destroy(ctx, optdestroy.ProgressStreams(os.Stdout)); err != nil {
 			t.Fatalf("destroy: %v", err)
 		}
 		destroyed = true
+		eventually(t, 120*time.Second, "the release's pods gone", func() error {
+			if pods := listPods(t); len(pods) > 0 {
+				return fmt.Errorf("%d pods left", len(pods))
+			}
+			return nil
+		})
+		if out, err := kubectl("-n", namespace, "get", "pvc", "-o", "name"); err != nil || !strings.Contains(out, "persistentvolumeclaim/data-") {
+			t.Fatalf("after destroy PostgreSQL's PVC is gone (%q, %v): make down must keep the data", out, err)
+		}
+		if _, err := e.stack.Up(ctx, stream); err != nil {
+			t.Fatalf("up after destroy: %v", err)
+		}
+		destroyed = false
+		eventually(t, 120*time.Second, "every workload Ready again", workloadsAvailable)
+		app.forward(t)
+		fresh := app.login(t, "node-e2e@example.com", "password-node-e2e", 200)
+		if !strings.Contains(app.must(t, "GET", "/api/tasks", fresh, "", 200), "buy milk") {
+			t.Fatal("the tasks did not survive destroy and up")
+		}
+	}) {
+		return
+	}
+
+	app.close()
+	nodeStep("10-destroy-purge", func(t *testing.T) {
+		// `make down PURGE=1`: destroy, then the retained namespace with the data.
+		if _, err := e.stack.Destroy(ctx, optdestroy.ProgressStreams(os.Stdout)); err != nil {
+			t.Fatalf("destroy: %v", err)
+		}
+		destroyed = true
+		if _, err := kubectl("delete", "namespace", namespace, "--wait=false"); err != nil {
+			t.Fatal(err)
+		}
 		eventually(t, 120*time.Second, "the namespace is gone", func() error {
 			if out, err := kubectl("get", "namespace", namespace, "--ignore-not-found", "-o", "name"); err != nil || strings.TrimSpace(out) != "" {
 				return fmt.Errorf("namespace still there: %q %v", out, err)
