@@ -269,14 +269,18 @@ node_addons() {
 
 # start: everything after the control plane, up to a pod that resolves a Service name.
 node_start() {
+  local import_pid
   node_containerd
-  node_import_images
+  # The imports (mostly unpacking layers) run while the kubelet registers the node; the first
+  # pod (CoreDNS) waits for them.
+  node_import_images & import_pid=$!
   node_kubelet
   node_kube_proxy
   wait_for "node $NODE_NAME Ready (kubelet)" node_ready
   log "node Ready in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b-a}')s"
   # kube-router finds its node by name: after the kubelet registered it.
   node_kube_router
+  wait "$import_pid" || { log "importing the images failed"; return 1; }
   wait_for "the default ServiceAccount (controller manager)" kc -n default get serviceaccount default
   node_addons
   wait_for "CoreDNS Ready" coredns_ready
@@ -300,7 +304,8 @@ node_kill() {
 # stop: pods and sandboxes first (so the CNI plugins release their addresses and chains), then
 # the node's daemons, then whatever is left on the host.
 node_stop() {
-  local sock=$DIR/containerd/containerd.sock
+  local sock=$DIR/containerd/containerd.sock t0
+  t0=$(date +%s)
   node_kill kubelet
   if [ -S "$sock" ] && ctr_ version >/dev/null 2>&1; then
     [ -x "$BIN/crictl" ] && { crictl_ rmp -fa >/dev/null 2>&1 || true; }
@@ -318,6 +323,7 @@ node_stop() {
     while IFS= read -r kv; do sysctl -qw "$kv" 2>/dev/null || true; done < "$DIR/sysctl.saved"
   fi
   [ "$(cat "$NODE_LOCK" 2>/dev/null)" = "$DIR" ] && rm -f "$NODE_LOCK"
+  log "node stopped and the host cleaned in $(( $(date +%s) - t0 ))s"
   return 0
 }
 
