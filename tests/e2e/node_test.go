@@ -269,11 +269,20 @@ func TestRealNode(t *testing.T) {
 		if _, err := kubectl("delete", "namespace", namespace, "--wait=false"); err != nil {
 			t.Fatal(err)
 		}
+		start, lastLog := time.Now(), time.Now()
 		eventually(t, 120*time.Second, "the namespace is gone", func() error {
-			if out, err := kubectl("get", "namespace", namespace, "--ignore-not-found", "-o", "name"); err != nil || strings.TrimSpace(out) != "" {
-				return fmt.Errorf("namespace still there: %q %v", out, err)
+			out, err := kubectl("get", "namespace", namespace, "--ignore-not-found", "-o", "name")
+			if err == nil && strings.TrimSpace(out) == "" {
+				return nil
 			}
-			return nil
+			// What the namespace controller still waits for, every 15 s.
+			if time.Since(lastLog) > 15*time.Second {
+				lastLog = time.Now()
+				left, _ := kubectl("-n", namespace, "get", "pods,pvc,serviceaccounts,secrets", "-o", "name")
+				conds, _ := kubectl("get", "namespace", namespace, "-o", "jsonpath={.status.conditions}")
+				t.Logf("after %s the namespace still has %v; conditions %s", time.Since(start).Round(time.Second), strings.Fields(left), conds)
+			}
+			return fmt.Errorf("namespace still there: %q %v", out, err)
 		})
 		eventually(t, 60*time.Second, "no sandbox or container of the namespace on the node", func() error {
 			// Sandboxes in any state, and containers in any state (-a), of the namespace.

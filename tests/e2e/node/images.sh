@@ -159,16 +159,28 @@ normalize() {
     *) echo "docker.io/library/$r" ;;
   esac
 }
-# size_of LAYOUT: compressed and unpacked size of the image's layers.
-size_of() {
-  local dir=$1 manifest packed=0 unpacked=0 l
-  manifest=$(manifest_of "$dir")
-  for l in $(compact "$dir/blobs/sha256/$manifest" | grep -o '"digest":"sha256:[0-9a-f]*","size":[0-9]*' | tail -n +2 | sed 's/.*sha256:\([0-9a-f]*\).*/\1/'); do
-    packed=$(( packed + $(stat -c %s "$dir/blobs/sha256/$l") ))
-    unpacked=$(( unpacked + $(gzip -dc "$dir/blobs/sha256/$l" 2>/dev/null | wc -c) ))
-  done
-  echo "$(( packed / 1048576 )) MiB compressed, $(( unpacked / 1048576 )) MiB unpacked"
+# layers_of LAYOUT: the hex digests of the image's layers, base first.
+layers_of() {
+  compact "$1/blobs/sha256/$(manifest_of "$1")" | grep -o '"digest":"sha256:[0-9a-f]*","size":[0-9]*' \
+    | tail -n +2 | sed 's/.*sha256:\([0-9a-f]*\).*/\1/'
 }
+# size_of LAYOUT [BASE_LAYOUT]: compressed and unpacked size of the image's layers; with a base,
+# also of the layers the image adds to it (what its own Dockerfile stage contributes).
+size_of() {
+  local dir=$1 base=${2:-} packed=0 unpacked=0 own_packed=0 own_unpacked=0 l p u base_layers=""
+  [ -n "$base" ] && base_layers=$(layers_of "$base")
+  for l in $(layers_of "$dir"); do
+    p=$(stat -c %s "$dir/blobs/sha256/$l"); u=$(gzip -dc "$dir/blobs/sha256/$l" 2>/dev/null | wc -c)
+    packed=$(( packed + p )); unpacked=$(( unpacked + u ))
+    if [ -n "$base" ] && ! grep -qx "$l" <<<"$base_layers"; then
+      own_packed=$(( own_packed + p )); own_unpacked=$(( own_unpacked + u ))
+    fi
+  done
+  printf '%s MiB compressed, %s MiB unpacked' "$(mib "$packed")" "$(mib "$unpacked")"
+  [ -n "$base" ] && printf '; our layers %s MiB compressed, %s MiB unpacked' "$(mib "$own_packed")" "$(mib "$own_unpacked")"
+  echo
+}
+mib() { awk -v b="$1" 'BEGIN {printf "%.1f", b / 1048576}'; }
 # manifest_of LAYOUT: the image manifest's hex digest (through the index, for one platform).
 manifest_of() {
   local dir=$1 d media
@@ -209,8 +221,8 @@ build frontend "$FRONTEND_REF" "$REPO/frontend" "$REPO/frontend"
   echo "TEST_IMAGE=$(normalize "$BUSYBOX_REF")"
   echo "PAUSE_IMAGE=$(normalize "$PAUSE_REF")"
   echo "COREDNS_IMAGE=$(normalize "$COREDNS_REF")"
-  echo "BACKEND_SIZE='$(size_of "$OUT/backend")'"
-  echo "FRONTEND_SIZE='$(size_of "$OUT/frontend")'"
+  echo "BACKEND_SIZE='$(size_of "$OUT/backend" "$OUT/distroless")'"
+  echo "FRONTEND_SIZE='$(size_of "$OUT/frontend" "$OUT/nginx")'"
   echo "LAYOUTS='debian golang distroless node nginx postgres busybox pause coredns backend frontend'"
 } > "$OUT/images.env"
 log "all images in $(( $(date +%s) - t_all ))s; $OUT/images.env:"
