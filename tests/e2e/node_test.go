@@ -266,6 +266,14 @@ func TestRealNode(t *testing.T) {
 			t.Fatalf("destroy: %v", err)
 		}
 		destroyed = true
+		// Pods first: a PVC deleted while its pod still terminates keeps its pvc-protection
+		// finalizer until the controller's next retry (tens of seconds here).
+		eventually(t, 120*time.Second, "the release's pods gone", func() error {
+			if pods := listPods(t); len(pods) > 0 {
+				return fmt.Errorf("%d pods left", len(pods))
+			}
+			return nil
+		})
 		if _, err := kubectl("delete", "namespace", namespace, "--wait=false"); err != nil {
 			t.Fatal(err)
 		}
