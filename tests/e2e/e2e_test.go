@@ -35,15 +35,6 @@ func TestDeployLifecycle(t *testing.T) {
 	ctx := context.Background()
 	e := setupStack(t, ctx, stackSpec{name: stackName, backendImage: backendImage, frontendImage: frontendImage})
 	stream := optup.ProgressStreams(os.Stdout)
-	destroyed := false
-	t.Cleanup(func() {
-		if !destroyed {
-			t.Log("cleanup: destroying the stack after a failure")
-			if _, err := e.stack.Destroy(ctx, optdestroy.ProgressStreams(os.Stdout)); err != nil {
-				t.Logf("cleanup destroy: %v", err)
-			}
-		}
-	})
 
 	if !step(t, "1-preview", func(t *testing.T) {
 		res, err := e.stack.Preview(ctx, optpreview.ProgressStreams(os.Stdout))
@@ -177,7 +168,7 @@ func TestDeployLifecycle(t *testing.T) {
 		if _, err := e.stack.Destroy(ctx, optdestroy.ProgressStreams(os.Stdout)); err != nil {
 			t.Fatalf("destroy: %v", err)
 		}
-		destroyed = true
+		e.destroyed = true
 		// The in-cluster PostgreSQL's data outlives destroy (`make down`): its namespace is
 		// retained with the PVC in it. Deleting the namespace is what `make down PURGE=1` does.
 		out, err := kubectl("get", "pvc", "-n", namespace, "-o", "name")

@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 
 	"github.com/todo-chatbot/todo-chatbot/infra"
@@ -364,10 +365,12 @@ func assertNoSecret(t *testing.T, where, text string) {
 // ---- the test ----------------------------------------------------------------------------
 
 type e2eStack struct {
-	stack    auto.Stack
-	stateDir string
-	root     string
-	chart    *chartCopy
+	// destroyed: the test's own destroy step ran; otherwise the stack is destroyed on cleanup.
+	destroyed bool
+	stack     auto.Stack
+	stateDir  string
+	root      string
+	chart     *chartCopy
 }
 
 // stackSpec is what differs between the tiers' stacks: the stack name, the images deployed
@@ -431,7 +434,16 @@ func setupStack(t *testing.T, ctx context.Context, spec stackSpec) *e2eStack {
 	if err := s.SetAllConfig(ctx, full); err != nil {
 		t.Fatalf("set config: %v", err)
 	}
-	return &e2eStack{stack: s, stateDir: stateDir, root: root, chart: newChartCopy(t, root)}
+	e := &e2eStack{stack: s, stateDir: stateDir, root: root, chart: newChartCopy(t, root)}
+	t.Cleanup(func() {
+		if !e.destroyed {
+			t.Log("cleanup: destroying the stack after a failure")
+			if _, err := e.stack.Destroy(ctx, optdestroy.ProgressStreams(os.Stdout)); err != nil {
+				t.Logf("cleanup destroy: %v", err)
+			}
+		}
+	})
+	return e
 }
 
 func changes(m map[string]int) string {

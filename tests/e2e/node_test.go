@@ -53,15 +53,6 @@ func TestRealNode(t *testing.T) {
 		},
 	})
 	stream := optup.ProgressStreams(os.Stdout)
-	destroyed := false
-	t.Cleanup(func() {
-		if !destroyed {
-			t.Log("cleanup: destroying the stack after a failure")
-			if _, err := e.stack.Destroy(ctx, optdestroy.ProgressStreams(os.Stdout)); err != nil {
-				t.Logf("cleanup destroy: %v", err)
-			}
-		}
-	})
 	nodeStep := func(name string, fn func(t *testing.T)) bool {
 		return step(t, name, func(t *testing.T) {
 			t.Cleanup(func() {
@@ -235,20 +226,15 @@ func TestRealNode(t *testing.T) {
 		if _, err := e.stack.Destroy(ctx, optdestroy.ProgressStreams(os.Stdout)); err != nil {
 			t.Fatalf("destroy: %v", err)
 		}
-		destroyed = true
-		eventually(t, 120*time.Second, "the release's pods gone", func() error {
-			if pods := listPods(t); len(pods) > 0 {
-				return fmt.Errorf("%d pods left", len(pods))
-			}
-			return nil
-		})
+		e.destroyed = true
+		eventually(t, 120*time.Second, "the release's pods gone", podsGone(t))
 		if out, err := kubectl("-n", namespace, "get", "pvc", "-o", "name"); err != nil || !strings.Contains(out, "persistentvolumeclaim/data-") {
 			t.Fatalf("after destroy PostgreSQL's PVC is gone (%q, %v): make down must keep the data", out, err)
 		}
 		if _, err := e.stack.Up(ctx, stream); err != nil {
 			t.Fatalf("up after destroy: %v", err)
 		}
-		destroyed = false
+		e.destroyed = false
 		eventually(t, 120*time.Second, "every workload Ready again", workloadsAvailable)
 		app.forward(t)
 		fresh := app.login(t, "node-e2e@example.com", "password-node-e2e", 200)
@@ -265,15 +251,10 @@ func TestRealNode(t *testing.T) {
 		if _, err := e.stack.Destroy(ctx, optdestroy.ProgressStreams(os.Stdout)); err != nil {
 			t.Fatalf("destroy: %v", err)
 		}
-		destroyed = true
+		e.destroyed = true
 		// Pods first: a PVC deleted while its pod still terminates keeps its pvc-protection
 		// finalizer until the controller's next retry (tens of seconds here).
-		eventually(t, 120*time.Second, "the release's pods gone", func() error {
-			if pods := listPods(t); len(pods) > 0 {
-				return fmt.Errorf("%d pods left", len(pods))
-			}
-			return nil
-		})
+		eventually(t, 120*time.Second, "the release's pods gone", podsGone(t))
 		if _, err := kubectl("delete", "namespace", namespace, "--wait=false"); err != nil {
 			t.Fatal(err)
 		}
@@ -345,6 +326,21 @@ func listPods(t *testing.T) []podInfo {
 		}
 	}
 	return out
+}
+
+// podsGone is a condition for eventually: no pod at all in the namespace, terminating ones
+// included.
+func podsGone(t *testing.T) func() error {
+	return func() error {
+		out, err := kubectl("-n", namespace, "get", "pods", "-o", "name")
+		if err != nil {
+			return err
+		}
+		if left := strings.Fields(out); len(left) > 0 {
+			return fmt.Errorf("pods left: %v", left)
+		}
+		return nil
+	}
 }
 
 func podsOf(t *testing.T, component string) []string {

@@ -11,27 +11,13 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-REPO="$(cd "$HERE/../.." && pwd)"
 
 deadline=""
 if [ "${1:-}" = --deadline ]; then deadline="${2:?--deadline needs EPOCH_SECONDS}"; shift 2; fi
 
-BIN=$(bash "$REPO/tools/build.sh" --print-dir)
-if ! bash "$REPO/tools/build.sh" --check; then
-  echo "e2e: toolchain incomplete in $BIN; building it (cold: about an hour on 2 cores)"
-  set +e
-  bash "$REPO/tools/build.sh" ${deadline:+--deadline "$deadline"}
-  rc=$?
-  set -e
-  if [ $rc -eq 3 ]; then
-    echo "e2e: NOT RUN: the toolchain in $BIN is incomplete and there was no time left to build it (tools/build.sh --deadline)"
-    exit 3
-  elif [ $rc -ne 0 ]; then
-    echo "e2e: FAILED: the toolchain build failed (tools/build.sh exit $rc)"
-    exit 1
-  fi
-fi
-
+# shellcheck source-path=SCRIPTDIR source=toolchain.sh
+. "$HERE/toolchain.sh"
+ensure_toolchain e2e kwok "$deadline"
 export PATH="$BIN:$PATH" TODO_TOOLS_BIN="$BIN"
 export PULUMI_SKIP_UPDATE_CHECK=true PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE:-e2e-only-passphrase}"

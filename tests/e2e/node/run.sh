@@ -11,7 +11,6 @@ set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 E2E="$(cd "$HERE/.." && pwd)"
-REPO="$(cd "$E2E/../.." && pwd)"
 t_start=$(date +%s)
 since() { echo "$(( $(date +%s) - $1 ))s"; }
 
@@ -40,21 +39,9 @@ fi
 # Debian's containerd package may start its own daemon; the node runs its own, in a temp dir.
 service containerd stop >/dev/null 2>&1 || true
 
-BIN=$(bash "$REPO/tools/build.sh" --tier node --print-dir)
-if ! bash "$REPO/tools/build.sh" --tier node --check; then
-  echo "e2e-node: toolchain incomplete in $BIN; building it (cold: well over an hour on 2 cores)"
-  set +e
-  bash "$REPO/tools/build.sh" --tier node ${deadline:+--deadline "$deadline"}
-  rc=$?
-  set -e
-  if [ $rc -eq 3 ]; then
-    echo "e2e-node: NOT RUN: the node toolchain in $BIN is incomplete and there was no time left to build it (tools/build.sh --deadline)"
-    exit 3
-  elif [ $rc -ne 0 ]; then
-    echo "e2e-node: FAILED: the toolchain build failed (tools/build.sh exit $rc)"
-    exit 1
-  fi
-fi
+# shellcheck source-path=SCRIPTDIR source=../toolchain.sh
+. "$E2E/toolchain.sh"
+ensure_toolchain e2e-node node "$deadline"
 export PATH="$BIN:$PATH" TODO_TOOLS_BIN="$BIN"
 
 t=$(date +%s)
