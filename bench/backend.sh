@@ -10,7 +10,10 @@
 #
 # Needs: wrk (apt-get install wrk), pgbench (postgresql-contrib / postgresql client), curl, go.
 # Env: DURATION (default 10s, per run), ROUNDS (3 alternating GET/pgbench rounds), CONNS (64), THREADS (2), DB_MAX_CONNS (server pool, default 8),
-# LOG_LEVEL (info), BENCH_ONLY=get (only GET /api/tasks and pgbench, for quick experiments).
+# LOG_LEVEL (info), BENCH_ONLY=get (only GET /api/tasks and pgbench, for quick experiments),
+# BENCH_PPROF=file.pb.gz (build with the pprof tag and save a CPU profile of the first GET round),
+# BENCH_BASELINE=path/to/server (another build, e.g. of main: served beside this one on the same
+# database and loaded with GET in every round too, so a change is compared under the same load).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 if [ -z "${TEST_DATABASE_URL:-}" ]; then
@@ -27,6 +30,10 @@ done
 work="$(mktemp -d -t bench-backend.XXXXXX)"
 server_pid=""
 cleanup() {
+  if [ -n "${baseline_pid:-}" ] && kill -0 "$baseline_pid" 2>/dev/null; then
+    kill -TERM "$baseline_pid" 2>/dev/null || true
+    wait "$baseline_pid" 2>/dev/null || true
+  fi
   if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
     kill -TERM "$server_pid" 2>/dev/null || true
     wait "$server_pid" 2>/dev/null || true
@@ -36,19 +43,35 @@ cleanup() {
 trap cleanup EXIT
 
 echo "building server..." >&2
-(cd "$root/backend" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$work/server" ./cmd/server)
+tags=""; [ -n "${BENCH_PPROF:-}" ] && tags="pprof"
+(cd "$root/backend" && CGO_ENABLED=0 go build -tags "$tags" -trimpath -ldflags "-s -w" -o "$work/server" ./cmd/server)
 
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+start_server() { # binary port log
+  DATABASE_URL="$TEST_DATABASE_URL" JWT_SECRET="bench-secret-0123456789abcdef-0123456789" \
+    LISTEN_HOST=127.0.0.1 PORT="$2" LOG_LEVEL="${LOG_LEVEL:-info}" DB_MAX_CONNS="${DB_MAX_CONNS:-8}" DRAIN_WINDOW=0s \
+    "$1" >"$3" 2>&1 &
+}
+wait_ready() { # base log
+  for _ in $(seq 1 100); do
+    curl -sf "$1/readyz" >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  curl -sf "$1/readyz" >/dev/null || { echo "server did not become ready" >&2; cat "$2" >&2; exit 1; }
+}
+port="$(free_port)"
 base="http://127.0.0.1:$port"
-DATABASE_URL="$TEST_DATABASE_URL" JWT_SECRET="bench-secret-0123456789abcdef-0123456789" \
-  LISTEN_HOST=127.0.0.1 PORT="$port" LOG_LEVEL="${LOG_LEVEL:-info}" DB_MAX_CONNS="${DB_MAX_CONNS:-8}" DRAIN_WINDOW=0s \
-  "$work/server" >"$work/server.log" 2>&1 &
+start_server "$work/server" "$port" "$work/server.log"
 server_pid=$!
-for _ in $(seq 1 100); do
-  curl -sf "$base/readyz" >/dev/null 2>&1 && break
-  sleep 0.1
-done
-curl -sf "$base/readyz" >/dev/null || { echo "server did not become ready" >&2; cat "$work/server.log" >&2; exit 1; }
+wait_ready "$base" "$work/server.log"
+baseline_pid=""
+if [ -n "${BENCH_BASELINE:-}" ]; then
+  baseline_port="$(free_port)"
+  baseline="http://127.0.0.1:$baseline_port"
+  start_server "$BENCH_BASELINE" "$baseline_port" "$work/baseline.log"
+  baseline_pid=$!
+  wait_ready "$baseline" "$work/baseline.log"
+fi
 
 json_field() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(eval("d"+sys.argv[1]))' "$1"; }
 signup() {
@@ -88,14 +111,35 @@ cat >"$work/select.sql" <<SQL
 SELECT id, title, description, completed, created_at, updated_at FROM tasks WHERE user_id = $get_uid ORDER BY id;
 SQL
 secs="${DURATION%s}"
-get_rps=(); get_p50=(); get_p99=(); get_err=0; pg_tps_all=()
+# CPU time (user+system, in clock ticks) the process has used: per request, it is steadier than
+# req/s on a shared machine (the server's own cost, whatever else runs).
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+hz="$(getconf CLK_TCK)"
+get_rps=(); get_p50=(); get_p99=(); get_err=0; pg_tps_all=(); base_rps=(); base_p99=(); get_cpu=(); base_cpu=()
 for round in $(seq 1 "$ROUNDS"); do
   echo "round $round/$ROUNDS: wrk GET /api/tasks ($CONNS connections, $DURATION), then pgbench..." >&2
+  if [ -n "${BENCH_PPROF:-}" ] && [ "$round" = 1 ]; then
+    # pprof listens on 127.0.0.1:6060 (cmd/server/pprof.go); the profile covers the round but its edges.
+    curl -sf -o "$BENCH_PPROF" "http://127.0.0.1:6060/debug/pprof/profile?seconds=$(( ${DURATION%s} - 2 ))" &
+    pprof_pid=$!
+  fi
+  t0="$(cpu_ticks "$server_pid")"
   out="$(BENCH_METHOD=GET BENCH_BODY="" BENCH_TOKEN="$get_token" \
     wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --timeout 5s -s "$root/bench/backend.lua" "$base/api/tasks" | grep '^RESULT')"
   eval "$(echo "$out" | sed 's/^RESULT //')"
+  get_cpu+=("$(python3 -c "print(($(cpu_ticks "$server_pid") - $t0) / $hz / $requests * 1e6)")")
   get_rps+=("$(python3 -c "print($requests/($duration_us/1e6))")"); get_p50+=("$p50_us"); get_p99+=("$p99_us")
   get_err=$((get_err + non2xx + socket_errors))
+  if [ -n "${pprof_pid:-}" ]; then wait "$pprof_pid"; pprof_pid=""; fi
+  if [ -n "$baseline_pid" ]; then
+    echo "round $round/$ROUNDS: wrk GET /api/tasks on the baseline..." >&2
+    t0="$(cpu_ticks "$baseline_pid")"
+    out="$(BENCH_METHOD=GET BENCH_BODY="" BENCH_TOKEN="$get_token" \
+      wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --timeout 5s -s "$root/bench/backend.lua" "$baseline/api/tasks" | grep '^RESULT')"
+    eval "$(echo "$out" | sed 's/^RESULT //')"
+    base_cpu+=("$(python3 -c "print(($(cpu_ticks "$baseline_pid") - $t0) / $hz / $requests * 1e6)")")
+    base_rps+=("$(python3 -c "print($requests/($duration_us/1e6))")"); base_p99+=("$p99_us")
+  fi
   pg_out="$(pgbench -n -M prepared -c "$CONNS" -j "$THREADS" -T "$secs" -f "$work/select.sql" "$TEST_DATABASE_URL" 2>&1)"
   pg_tps_all+=("$(echo "$pg_out" | awk '/^tps = / {print $3; exit}')")
 done
@@ -103,7 +147,7 @@ median() { python3 -c 'import statistics,sys; print(statistics.median(float(x) f
 rps_get="$(printf '%.0f' "$(median "${get_rps[@]}")")"
 pg_tps="$(printf '%.0f' "$(median "${pg_tps_all[@]}")")"
 results+=("$(printf '%-22s %10s %9.2f %9.2f %8s' "GET /api/tasks" "$rps_get" "$(python3 -c "print($(median "${get_p50[@]}")/1000)")" "$(python3 -c "print($(median "${get_p99[@]}")/1000)")" "$get_err")")
-echo "GET rounds req/s: ${get_rps[*]}; pgbench rounds tps: ${pg_tps_all[*]}" >&2
+echo "GET rounds req/s: ${get_rps[*]}; server CPU µs per GET: ${get_cpu[*]}; pgbench rounds tps: ${pg_tps_all[*]}" >&2
 if [ "${BENCH_ONLY:-}" != "get" ]; then
 echo "wrk: POST /api/tasks..." >&2
 run_wrk "POST /api/tasks" POST /api/tasks '{"title":"benchmark task","description":"created by wrk"}' "$post_token" post
@@ -129,6 +173,12 @@ printf '%-22s %10s %9s %9s %8s\n' "endpoint" "req/s" "p50 ms" "p99 ms" "errors"
 for r in "${results[@]}"; do echo "$r"; done
 printf '%-22s %10s\n' "pgbench SELECT (tps)" "$pg_tps"
 echo "GET /api/tasks / pgbench SELECT = $(python3 -c "print(f'{$rps_get/$pg_tps*100:.1f}%')")"
+echo "server CPU per GET = $(printf '%.1f' "$(median "${get_cpu[@]}")") µs"
+if [ -n "$baseline_pid" ]; then
+  echo "baseline GET rounds req/s: ${base_rps[*]}; server CPU µs per GET: ${base_cpu[*]}" >&2
+  b_rps="$(median "${base_rps[@]}")"
+  echo "baseline GET /api/tasks: $(printf '%.0f' "$b_rps") req/s, p99 $(python3 -c "print($(median "${base_p99[@]}")/1000)") ms, $(python3 -c "print(f'{$b_rps/$pg_tps*100:.1f}%')") of pgbench; this build / baseline = $(python3 -c "print(f'{$rps_get/$b_rps:.3f}')"); baseline CPU per GET $(printf '%.1f' "$(median "${base_cpu[@]}")") µs"
+fi
 echo "server peak RSS (VmHWM) = $((rss_kb / 1024)) MB"
 echo "server log ERROR lines = $errors_in_log"
 } | tee "$root/bench/results/backend-$(date -u +%Y%m%dT%H%M%SZ).txt"

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -564,5 +565,57 @@ func TestDecodeErrorsAreJSON(t *testing.T) {
 	r := h.req("POST", "/api/auth/login", "", `{"email": "a@b.c", "password": }`)
 	if r.status != 400 || !json.Valid(r.body) || !strings.HasPrefix(r.header.Get("Content-Type"), "application/json") {
 		t.Fatalf("%d %q %v", r.status, r.body, r.header)
+	}
+}
+
+// A list of any size goes out with its Content-Length (one write), not chunked.
+func TestListAnswerHasContentLength(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil, nil)
+	tok, _ := h.signup()
+	for i := range 12 {
+		h.createTask(tok, fmt.Sprintf("task %d with a title long enough to grow the list", i), strings.Repeat("d", 300))
+	}
+	rq, _ := http.NewRequest("GET", h.srv.URL+"/api/tasks", nil)
+	rq.Header.Set("Authorization", "Bearer "+tok)
+	rs, err := h.srv.Client().Do(rq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.Body.Close()
+	body, err := io.ReadAll(rs.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(body) < 4096 {
+		t.Fatalf("want a list larger than the server's write buffers, got %d bytes", len(body))
+	}
+	if rs.ContentLength != int64(len(body)) || len(rs.TransferEncoding) != 0 {
+		t.Errorf("Content-Length %d, Transfer-Encoding %v for a %d-byte list", rs.ContentLength, rs.TransferEncoding, len(body))
+	}
+	var tasks []store.Task
+	if err := json.Unmarshal(body, &tasks); err != nil || len(tasks) != 12 {
+		t.Errorf("list: %d tasks, %v", len(tasks), err)
+	}
+}
+
+// Every request is counted, the first of its route and status and the later ones alike.
+func TestMetricsCountEveryRequest(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil, nil)
+	tok, _ := h.signup()
+	for range 5 {
+		h.tasks(tok)
+	}
+	h.req("GET", "/api/tasks?status=nope", tok, nil)
+	m := string(h.req("GET", "/metrics", "", nil).body)
+	for _, want := range []string{
+		`http_requests_total{method="GET",route="GET /api/tasks",status="200"} 5`,
+		`http_requests_total{method="GET",route="GET /api/tasks",status="400"} 1`,
+		`http_request_duration_seconds_count{method="GET",route="GET /api/tasks"} 6`,
+	} {
+		if !strings.Contains(m, want+"\n") {
+			t.Errorf("metrics lack %s", want)
+		}
 	}
 }

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"math"
 	"net/http"
 	"strings"
@@ -76,9 +75,8 @@ func shed(w http.ResponseWriter, why string) {
 	writeError(w, http.StatusServiceUnavailable, "server busy ("+why+"); retry shortly")
 }
 
-// admit serves an API request within the bounds, with a deadline that reaches PostgreSQL
-// (pgx cancels the query; the pool's statement_timeout backs it up). Probes and metrics are
-// never shed.
+// admit serves an API request within the bounds (its deadline is set by observe, on the same
+// request copy as the request state). Probes and metrics are never shed.
 func (s *Server) admit(w http.ResponseWriter, r *http.Request, serve http.Handler) {
 	if !strings.HasPrefix(r.URL.Path, "/api/") {
 		serve.ServeHTTP(w, r)
@@ -102,9 +100,5 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, serve http.Handle
 		}
 		defer a.bodyUsed.Add(-n)
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
-	defer cancel()
-	r2 := r.WithContext(ctx)
-	serve.ServeHTTP(w, r2)
-	r.Pattern = r2.Pattern // for the access log and metrics
+	serve.ServeHTTP(w, r)
 }

@@ -1,6 +1,10 @@
 package httpapi
 
 import (
+	"strconv"
+	"sync"
+	"sync/atomic"
+
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -13,6 +17,46 @@ type Metrics struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	shed     *prometheus.CounterVec
+
+	// series caches the children of requests and latency per (method, route, status): the
+	// vectors' WithLabelValues hashes and checks its label strings on every call. Bounded
+	// (methods of unmatched requests are the client's to choose).
+	series     sync.Map // seriesKey -> *series
+	seriesSize atomic.Int32
+}
+
+type seriesKey struct {
+	method, route string
+	status        int
+}
+
+type series struct {
+	requests prometheus.Counter
+	latency  prometheus.Observer
+}
+
+const maxSeriesCached = 512
+
+// observe counts one request and its latency.
+func (m *Metrics) observe(method, route string, status int, seconds float64) {
+	k := seriesKey{method, route, status}
+	if v, ok := m.series.Load(k); ok {
+		s := v.(*series)
+		s.requests.Inc()
+		s.latency.Observe(seconds)
+		return
+	}
+	s := &series{
+		requests: m.requests.WithLabelValues(method, route, strconv.Itoa(status)),
+		latency:  m.latency.WithLabelValues(method, route),
+	}
+	if m.seriesSize.Load() < maxSeriesCached {
+		if _, loaded := m.series.LoadOrStore(k, s); !loaded {
+			m.seriesSize.Add(1)
+		}
+	}
+	s.requests.Inc()
+	s.latency.Observe(seconds)
 }
 
 // NewMetrics registers the HTTP metrics, Go/process collectors and, if pool is set, pool stats.

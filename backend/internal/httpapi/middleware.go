@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"regexp"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"time"
 
@@ -84,7 +83,15 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		w.Header().Set("X-Request-ID", rid)
 		sw := &statusWriter{ResponseWriter: w}
 		st := &reqState{id: rid}
-		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, st))
+		ctx := context.WithValue(r.Context(), ctxKey{}, st)
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			// The API's deadline reaches PostgreSQL (pgx cancels the query; the pool's
+			// statement_timeout backs it up). Set here so each request is copied once.
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, s.cfg.RequestTimeout)
+			defer cancel()
+		}
+		r = r.WithContext(ctx)
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {
@@ -104,8 +111,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 				route = "unmatched"
 			}
 			elapsed := time.Since(start)
-			s.metrics.requests.WithLabelValues(r.Method, route, strconv.Itoa(status)).Inc()
-			s.metrics.latency.WithLabelValues(r.Method, route).Observe(elapsed.Seconds())
+			s.metrics.observe(r.Method, route, status, elapsed.Seconds())
 			level := slog.LevelInfo
 			if status >= 500 {
 				level = slog.LevelError

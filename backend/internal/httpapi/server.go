@@ -3,11 +3,15 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -101,9 +105,12 @@ func (s *Server) SetLimits(l Limits) { s.admission = newAdmission(l) }
 // answers into JSON errors (keeping the Allow header of a 405).
 func (s *Server) route(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, pattern := mux.Handler(r); pattern != "" {
+		if h, pattern := mux.Handler(r); pattern != "" {
 			r.Pattern = pattern
-			s.admit(w, r, mux)
+			if strings.IndexByte(pattern, '{') >= 0 {
+				h = mux // only the mux's own ServeHTTP sets the path values; else match once
+			}
+			s.admit(w, r, h)
 			return
 		}
 		c := &captureStatus{header: http.Header{}}
@@ -137,13 +144,35 @@ type errorBody struct {
 	Error string `json:"error"`
 }
 
+// Header values shared by every JSON answer (assigned, never appended to in place: a
+// later Add copies the one-element slice).
+var (
+	hdrJSON    = []string{"application/json; charset=utf-8"}
+	hdrNosniff = []string{"nosniff"}
+	hdrNoStore = []string{"no-store"}
+)
+
+// jsonBuffers recycles answer buffers: a list of tasks is encoded into one, which then goes
+// out as one Write with its Content-Length (no chunking, no per-answer encoder buffer).
+var jsonBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledBuffer keeps one large answer from pinning its buffer in the pool.
+const maxPooledBuffer = 64 << 10
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Set("Cache-Control", "no-store")
+	buf := jsonBuffers.Get().(*bytes.Buffer)
+	buf.Reset()
+	_ = json.NewEncoder(buf).Encode(v) // v is always encodable here
+	h := w.Header()
+	h["Content-Type"] = hdrJSON
+	h["X-Content-Type-Options"] = hdrNosniff
+	h["Cache-Control"] = hdrNoStore
+	h["Content-Length"] = []string{strconv.Itoa(buf.Len())}
 	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	_ = enc.Encode(v)
+	_, _ = w.Write(buf.Bytes())
+	if buf.Cap() <= maxPooledBuffer {
+		jsonBuffers.Put(buf)
+	}
 }
 
 // jsonBody is v as writeJSON sends it (v is always encodable here).
