@@ -17,6 +17,8 @@ import (
 	"testing"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/todo-chatbot/todo-chatbot/tests/internal/fixture"
 )
 
 // Stand-in state is passed through the environment.
@@ -221,7 +223,7 @@ type askRun struct {
 }
 
 func (r askRun) of(tool string) []askCall {
-	return filtered(r.calls, func(c askCall) bool { return c.Tool == tool })
+	return fixture.Filtered(r.calls, func(c askCall) bool { return c.Tool == tool })
 }
 
 // askRunScript runs scripts/ask.sh with the stand-ins named in tools on PATH.
@@ -257,7 +259,7 @@ func askRunScript(t *testing.T, tools []string, env map[string]string, question 
 			full = append(full, k+"="+v)
 		}
 	}
-	cmd := exec.Command("bash", filepath.Join(chartRepoRoot(t), "scripts", "ask.sh"), question)
+	cmd := exec.Command("bash", filepath.Join(repoRoot, "scripts", "ask.sh"), question)
 	cmd.Env = full
 	out, err := cmd.CombinedOutput()
 	r := askRun{out: string(out), err: err, tmpdir: tmp}
