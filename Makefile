@@ -70,7 +70,7 @@ test-program: ## the Pulumi program's mocked unit tests and the chart render tes
 	go test -count=1 ./...
 
 test-chart: ## the chart's render tests (typed objects, Pod Security, policies) and kube-score on it
-	go test -count=1 -run '^TestChart' ./tests
+	go test -count=1 -run '^TestChart' ./tests/chart ./tests
 	scripts/kube-score.sh
 
 test-backend: test-deps ## backend tests against a throwaway PostgreSQL on 127.0.0.1

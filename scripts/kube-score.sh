@@ -32,7 +32,7 @@ fi
 mkdir -p "$out"
 
 echo "kube-score: rendering the chart with the dev and prod stack values"
-CHART_MANIFESTS_DIR=$out go test ./tests -run '^TestWriteRenderedManifests$' -count=1 >"$out/render.log" 2>&1 || {
+CHART_MANIFESTS_DIR=$out go test ./tests/chart -run '^TestWriteRenderedManifests$' -count=1 >"$out/render.log" 2>&1 || {
 	cat "$out/render.log" >&2
 	exit 1
 }

@@ -16,7 +16,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"sigs.k8s.io/yaml"
+
+	"github.com/todo-chatbot/todo-chatbot/tests/internal/fixture"
 )
 
 // Stand-in state is passed through the environment.
@@ -221,21 +225,17 @@ type askRun struct {
 }
 
 func (r askRun) of(tool string) []askCall {
-	return filtered(r.calls, func(c askCall) bool { return c.Tool == tool })
+	return fixture.Filtered(r.calls, func(c askCall) bool { return c.Tool == tool })
 }
 
 // askRunScript runs scripts/ask.sh with the stand-ins named in tools on PATH.
 func askRunScript(t *testing.T, tools []string, env map[string]string, question string) askRun {
 	t.Helper()
 	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	bin, state, tmp := t.TempDir(), t.TempDir(), t.TempDir()
 	for _, tool := range tools {
-		if err := os.Symlink(self, filepath.Join(bin, tool)); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, os.Symlink(self, filepath.Join(bin, tool)))
 	}
 	defaults := map[string]string{
 		askEnvOutputs: `{"namespace": "todo-chatbot", "opsServiceAccount": "todo-chatbot-ops"}`,
@@ -257,7 +257,7 @@ func askRunScript(t *testing.T, tools []string, env map[string]string, question 
 			full = append(full, k+"="+v)
 		}
 	}
-	cmd := exec.Command("bash", filepath.Join(chartRepoRoot(t), "scripts", "ask.sh"), question)
+	cmd := exec.Command("bash", filepath.Join(repoRoot, "scripts", "ask.sh"), question)
 	cmd.Env = full
 	out, err := cmd.CombinedOutput()
 	r := askRun{out: string(out), err: err, tmpdir: tmp}
@@ -276,9 +276,7 @@ var askAllTools = []string{"pulumi", "kubectl", "kubectl-ai"}
 
 func TestAskRunsKubectlAIAsTheOpsIdentity(t *testing.T) {
 	r := askRunScript(t, askAllTools, map[string]string{"ASK_PROVIDER": "openai", "ASK_MODEL": "gpt-4o-mini"}, "why is the backend not ready?")
-	if r.err != nil {
-		t.Fatalf("ask.sh failed: %v\n%s", r.err, r.out)
-	}
+	require.NoError(t, r.err, "ask.sh failed:\n%s", r.out)
 	// The token is minted for the ServiceAccount the stack output names, in its namespace, for 15m.
 	var minted []string
 	for _, c := range r.of("kubectl") {
@@ -287,41 +285,27 @@ func TestAskRunsKubectlAIAsTheOpsIdentity(t *testing.T) {
 		}
 	}
 	want := []string{"--context", "minikube", "-n", "todo-chatbot", "create", "token", "todo-chatbot-ops", "--duration", "15m"}
-	if !slices.Equal(minted, want) {
-		t.Errorf("token minted with %v, want %v", minted, want)
-	}
+	assert.Equal(t, want, minted, "the token's kubectl create token arguments")
 
 	ai := r.of("kubectl-ai")
-	if len(ai) != 1 {
-		t.Fatalf("kubectl-ai ran %d times\n%s", len(ai), r.out)
-	}
+	require.Len(t, ai, 1, "kubectl-ai runs once\n%s", r.out)
 	a := ai[0]
 	kcPath, _ := askFlag(a.Args, "--kubeconfig")
-	if kcPath == "" || a.Env["KUBECONFIG"] != kcPath {
-		t.Errorf("kubectl-ai got --kubeconfig %q and KUBECONFIG %q: both must be the minted kubeconfig", kcPath, a.Env["KUBECONFIG"])
-	}
+	assert.NotEmpty(t, kcPath, "kubectl-ai gets --kubeconfig")
+	assert.Equal(t, kcPath, a.Env["KUBECONFIG"], "--kubeconfig and KUBECONFIG must both be the minted kubeconfig")
 	for _, f := range []string{"--quiet", "--llm-provider", "openai", "--model", "gpt-4o-mini"} {
-		if !slices.Contains(a.Args, f) {
-			t.Errorf("kubectl-ai args %v lack %s", a.Args, f)
-		}
+		assert.Contains(t, a.Args, f, "kubectl-ai args")
 	}
-	if slices.Contains(a.Args, "--skip-permissions") {
-		t.Error("kubectl-ai must not be told to skip its permission checks")
-	}
+	assert.NotContains(t, a.Args, "--skip-permissions", "kubectl-ai must not be told to skip its permission checks")
 	prompt := a.Args[len(a.Args)-1]
 	for _, w := range []string{"Namespace todo-chatbot", "read-only", "todo-chatbot-backend", "why is the backend not ready?"} {
-		if !strings.Contains(prompt, w) {
-			t.Errorf("prompt %q lacks %q", prompt, w)
-		}
+		assert.Contains(t, prompt, w, "the prompt")
 	}
-	if a.Env["OPENAI_API_KEY"] != "sk-test" || a.Env["OPENAI_ENDPOINT"] != "http://127.0.0.1:9/v1" {
-		t.Errorf("the model settings did not reach kubectl-ai: %v", a.Env)
-	}
+	assert.Equal(t, "sk-test", a.Env["OPENAI_API_KEY"], "the model settings reach kubectl-ai")
+	assert.Equal(t, "http://127.0.0.1:9/v1", a.Env["OPENAI_ENDPOINT"], "the model settings reach kubectl-ai")
 
 	// The kubeconfig: private, the cluster's address and CA, the minted token, nothing of the user's.
-	if a.Mode != "-rw-------" {
-		t.Errorf("kubeconfig mode %s, want -rw-------", a.Mode)
-	}
+	assert.Equal(t, "-rw-------", a.Mode, "kubeconfig mode")
 	var kc struct {
 		APIVersion string `json:"apiVersion"`
 		Kind       string `json:"kind"`
@@ -340,23 +324,16 @@ func TestAskRunsKubectlAIAsTheOpsIdentity(t *testing.T) {
 		CurrentContext string `json:"current-context"`
 	}
 	// Strict: a key beyond these (preferences, extensions, a second credential field) fails.
-	if err := yaml.UnmarshalStrict([]byte(a.Kubeconfig), &kc); err != nil {
-		t.Fatalf("kubeconfig: %v\n%s", err, a.Kubeconfig)
-	}
-	if len(kc.Clusters) != 1 || kc.Clusters[0].Cluster["server"] != "https://192.0.2.10:8443" ||
-		kc.Clusters[0].Cluster["certificate-authority-data"] != "Q0EtREFUQQ==" {
-		t.Errorf("clusters %+v, want the stack context's server and CA", kc.Clusters)
-	}
-	if len(kc.Users) != 1 || len(kc.Users[0].User) != 1 || kc.Users[0].User["token"] != askMintedToken {
-		t.Errorf("users %+v, want one user holding only the minted token", kc.Users)
-	}
-	if len(kc.Contexts) != 1 || kc.Contexts[0].Context["namespace"] != "todo-chatbot" || kc.CurrentContext == "" {
-		t.Errorf("contexts %+v current %q", kc.Contexts, kc.CurrentContext)
-	}
+	require.NoError(t, yaml.UnmarshalStrict([]byte(a.Kubeconfig), &kc), "kubeconfig:\n%s", a.Kubeconfig)
+	assert.True(t, len(kc.Clusters) == 1 && kc.Clusters[0].Cluster["server"] == "https://192.0.2.10:8443" &&
+		kc.Clusters[0].Cluster["certificate-authority-data"] == "Q0EtREFUQQ==",
+		"clusters %+v, want the stack context's server and CA", kc.Clusters)
+	assert.True(t, len(kc.Users) == 1 && len(kc.Users[0].User) == 1 && kc.Users[0].User["token"] == askMintedToken,
+		"users %+v, want one user holding only the minted token", kc.Users)
+	assert.True(t, len(kc.Contexts) == 1 && kc.Contexts[0].Context["namespace"] == "todo-chatbot" && kc.CurrentContext != "",
+		"contexts %+v current %q", kc.Contexts, kc.CurrentContext)
 	for _, leak := range []string{askUserCert, askUserToken, "client-certificate", "client-key", "exec:", "auth-provider"} {
-		if strings.Contains(a.Kubeconfig, leak) {
-			t.Errorf("the minted kubeconfig contains %q", leak)
-		}
+		assert.NotContains(t, a.Kubeconfig, leak, "the minted kubeconfig")
 	}
 
 	// The kubectl that kubectl-ai started presented the minted token, in the app's namespace.
@@ -366,33 +343,28 @@ func TestAskRunsKubectlAIAsTheOpsIdentity(t *testing.T) {
 			used = &c
 		}
 	}
-	if used == nil || used.Token != askMintedToken || used.Namespace != "todo-chatbot" {
-		t.Errorf("kubectl under kubectl-ai used %+v, want the minted token in todo-chatbot", used)
+	if assert.NotNil(t, used, "kubectl under kubectl-ai ran get pods") {
+		assert.Equal(t, askMintedToken, used.Token, "kubectl under kubectl-ai presents the minted token")
+		assert.Equal(t, "todo-chatbot", used.Namespace, "kubectl under kubectl-ai works in the app's namespace")
 	}
 	// Gone after the run.
-	if left, _ := filepath.Glob(filepath.Join(r.tmpdir, "*")); len(left) != 0 {
-		t.Errorf("ask.sh left %v behind", left)
-	}
+	left, _ := filepath.Glob(filepath.Join(r.tmpdir, "*"))
+	assert.Empty(t, left, "ask.sh leaves nothing behind")
 }
 
 func TestAskTokenDuration(t *testing.T) {
 	r := askRunScript(t, askAllTools, map[string]string{"ASK_TOKEN_DURATION": "1h"}, "q")
-	if r.err != nil {
-		t.Fatalf("%v\n%s", r.err, r.out)
-	}
+	require.NoError(t, r.err, "%s", r.out)
 	found := false
 	for _, c := range r.of("kubectl") {
 		if d, ok := askFlag(c.Args, "--duration"); ok {
 			found = d == "1h"
 		}
 	}
-	if !found {
-		t.Error("ASK_TOKEN_DURATION=1h did not reach kubectl create token --duration")
-	}
+	assert.True(t, found, "ASK_TOKEN_DURATION=1h reaches kubectl create token --duration")
 	r = askRunScript(t, askAllTools, map[string]string{"ASK_TOKEN_DURATION": "forever"}, "q")
-	if r.err == nil || !strings.Contains(r.out, "ASK_TOKEN_DURATION=forever") {
-		t.Errorf("a bad duration was accepted: %v\n%s", r.err, r.out)
-	}
+	assert.Error(t, r.err, "a bad duration is refused")
+	assert.Contains(t, r.out, "ASK_TOKEN_DURATION=forever", "the refusal names the value")
 }
 
 func TestAskErrorsSayWhatToDo(t *testing.T) {
@@ -415,19 +387,11 @@ func TestAskErrorsSayWhatToDo(t *testing.T) {
 				q = ""
 			}
 			r := askRunScript(t, c.tools, c.env, q)
-			if r.err == nil {
-				t.Fatalf("ask.sh succeeded:\n%s", r.out)
-			}
-			if !strings.Contains(r.out, c.want) {
-				t.Errorf("output lacks %q:\n%s", c.want, r.out)
-			}
-			if len(r.of("kubectl-ai")) != 0 {
-				t.Error("kubectl-ai ran anyway")
-			}
+			require.Error(t, r.err, "ask.sh succeeded:\n%s", r.out)
+			assert.Contains(t, r.out, c.want)
+			assert.Empty(t, r.of("kubectl-ai"), "kubectl-ai ran anyway")
 			for _, call := range r.of("kubectl") {
-				if slices.Contains(call.Args, "token") {
-					t.Error("a token was minted anyway")
-				}
+				assert.NotContains(t, call.Args, "token", "a token was minted anyway")
 			}
 		})
 	}
@@ -437,23 +401,16 @@ func TestAskErrorsSayWhatToDo(t *testing.T) {
 // and never with --skip-permissions.
 func TestAskWithOwnCredentials(t *testing.T) {
 	r := askRunScript(t, askAllTools, map[string]string{"ASK_CREDENTIALS": "mine"}, "q")
-	if r.err != nil {
-		t.Fatalf("%v\n%s", r.err, r.out)
-	}
-	if !strings.Contains(r.out, "warning: ASK_CREDENTIALS=mine") {
-		t.Errorf("no warning:\n%s", r.out)
-	}
+	require.NoError(t, r.err, "%s", r.out)
+	assert.Contains(t, r.out, "warning: ASK_CREDENTIALS=mine")
 	ai := r.of("kubectl-ai")
-	if len(ai) != 1 || !strings.Contains(ai[0].Kubeconfig, askUserCert) || !strings.Contains(ai[0].Kubeconfig, "# namespace todo-chatbot") {
-		t.Errorf("kubectl-ai did not get the user's context scoped to the namespace: %+v", ai)
-	}
+	assert.True(t, len(ai) == 1 && strings.Contains(ai[0].Kubeconfig, askUserCert) && strings.Contains(ai[0].Kubeconfig, "# namespace todo-chatbot"),
+		"kubectl-ai gets the user's context scoped to the namespace: %+v", ai)
 	for _, c := range r.of("kubectl") {
-		if slices.Contains(c.Args, "token") {
-			t.Error("a token was minted in mine mode")
-		}
+		assert.NotContains(t, c.Args, "token", "a token was minted in mine mode")
 	}
 	r = askRunScript(t, askAllTools, map[string]string{"ASK_CREDENTIALS": "mine", "KUBECTL_AI_FLAGS": "--skip-permissions"}, "q")
-	if r.err == nil || !strings.Contains(r.out, "refusing --skip-permissions") || len(r.of("kubectl-ai")) != 0 {
-		t.Errorf("--skip-permissions with own credentials was not refused:\n%s", r.out)
-	}
+	assert.Error(t, r.err, "--skip-permissions with own credentials is refused")
+	assert.Contains(t, r.out, "refusing --skip-permissions")
+	assert.Empty(t, r.of("kubectl-ai"), "kubectl-ai does not run")
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/todo-chatbot/todo-chatbot/infra"
+	"github.com/todo-chatbot/todo-chatbot/tests/internal/fixture"
 )
 
 func TestEveryValidationErrorNamesKeyAndAllowedValues(t *testing.T) {
@@ -113,7 +114,7 @@ func TestProdStackNamesEachMissingSecret(t *testing.T) {
 
 func TestCommittedStackFilesLoadWithoutTheEngine(t *testing.T) {
 	dev, err := infra.LoadStackFiles(repoRoot+"/Pulumi.yaml", repoRoot+"/Pulumi.dev.yaml",
-		infra.WithSecrets(map[string]string{"jwtSecret": testSecrets["jwtSecret"], "postgresPassword": testSecrets["postgresPassword"]}))
+		infra.WithSecrets(fixture.SecretsOf("jwtSecret", "postgresPassword")))
 	require.NoError(t, err)
 	assert.Equal(t, "minikube", dev.KubeContext)
 	assert.True(t, dev.ImageBuild)
@@ -122,10 +123,8 @@ func TestCommittedStackFilesLoadWithoutTheEngine(t *testing.T) {
 	assert.Equal(t, "offline", dev.LLMProvider)
 	assert.NotContains(t, fmt.Sprintf("%v %+v %#v", dev, dev, dev), testSecrets["jwtSecret"], "a Config never prints its secrets")
 
-	prod, err := infra.LoadStackFiles(repoRoot+"/Pulumi.yaml", repoRoot+"/Pulumi.prod.yaml", infra.WithSecrets(map[string]string{
-		"jwtSecret": testSecrets["jwtSecret"], "databaseUrl": testSecrets["databaseUrl"],
-		"llmApiKey": testSecrets["llmApiKey"], "registryPassword": testSecrets["registryPassword"],
-	}))
+	prod, err := infra.LoadStackFiles(repoRoot+"/Pulumi.yaml", repoRoot+"/Pulumi.prod.yaml", infra.WithSecrets(fixture.SecretsOf(
+		"jwtSecret", "databaseUrl", "llmApiKey", "registryPassword")))
 	require.NoError(t, err)
 	assert.True(t, prod.Push())
 	assert.Equal(t, 3, prod.BackendReplicas)
@@ -195,9 +194,8 @@ func TestStackFileWithEnvironmentAndKMSLoads(t *testing.T) {
 	path := t.TempDir() + "/Pulumi.prod.yaml"
 	require.NoError(t, os.WriteFile(path, []byte(file), 0o600))
 
-	cfg, err := infra.LoadStackFiles(repoRoot+"/Pulumi.yaml", path, infra.WithSecrets(map[string]string{
-		"databaseUrl": testSecrets["databaseUrl"], "llmApiKey": testSecrets["llmApiKey"], "registryPassword": testSecrets["registryPassword"],
-	}))
+	cfg, err := infra.LoadStackFiles(repoRoot+"/Pulumi.yaml", path, infra.WithSecrets(fixture.SecretsOf(
+		"databaseUrl", "llmApiKey", "registryPassword")))
 	require.NoError(t, err)
 	assert.True(t, cfg.JWTSecret.Set(), "the encrypted jwtSecret counts as set")
 	assert.Equal(t, "linux/amd64", cfg.ImagePlatform)
@@ -206,8 +204,7 @@ func TestStackFileWithEnvironmentAndKMSLoads(t *testing.T) {
 	// The map form of the block (an inline definition) is accepted too.
 	inline := strings.Replace(file, "environment:\n  - todo-chatbot/prod\n", "environment:\n  imports:\n    - todo-chatbot/prod\n", 1)
 	require.NoError(t, os.WriteFile(path, []byte(inline), 0o600))
-	_, err = infra.LoadStackFiles(repoRoot+"/Pulumi.yaml", path, infra.WithSecrets(map[string]string{
-		"databaseUrl": testSecrets["databaseUrl"], "llmApiKey": testSecrets["llmApiKey"], "registryPassword": testSecrets["registryPassword"],
-	}))
+	_, err = infra.LoadStackFiles(repoRoot+"/Pulumi.yaml", path, infra.WithSecrets(fixture.SecretsOf(
+		"databaseUrl", "llmApiKey", "registryPassword")))
 	require.NoError(t, err)
 }

@@ -16,6 +16,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/todo-chatbot/todo-chatbot/infra"
+	"github.com/todo-chatbot/todo-chatbot/tests/internal/fixture"
 )
 
 // secretSetups are the stacks the program deploys, between them every optional part of the
@@ -42,7 +43,7 @@ func withOpenAI(sc stackConfig) stackConfig {
 }
 
 // podSpecs are the pod templates of every workload in a rendering.
-func podSpecs(r chartRendered) map[string]corev1.PodSpec {
+func podSpecs(r fixture.Rendering) map[string]corev1.PodSpec {
 	out := map[string]corev1.PodSpec{}
 	for _, m := range r.Manifests {
 		switch o := m.Obj.(type) {
@@ -75,7 +76,7 @@ func TestPodsReadExactlyTheSecretKeysTheProgramWrites(t *testing.T) {
 			}
 
 			values := m.one(t, typeRelease).Inputs["values"].Mappable().(map[string]any)
-			rendered := renderChart(t, values)
+			rendered := fixture.Render(t, values)
 			read := map[string]bool{}
 			for pod, spec := range podSpecs(rendered) {
 				for _, c := range append(spec.InitContainers, spec.Containers...) {
@@ -108,19 +109,19 @@ func keysOf(m map[string]bool) []string {
 // its access command: one number, checked on every side.
 func TestTheHTTPPortIsOneNumberEverywhere(t *testing.T) {
 	want := int32(infra.HTTPPort)
-	rendered := renderChart(t, chartProgramValues(t, "dev"))
+	rendered := fixture.Render(t, fixture.ProgramValues(t, "dev"))
 	for _, name := range []string{"todo-chatbot-backend", "todo-chatbot-frontend"} {
-		dep, ok := rendered.find("Deployment", name)
+		dep, ok := rendered.Find("Deployment", name)
 		require.True(t, ok, name)
 		c := dep.Obj.(*appsv1.Deployment).Spec.Template.Spec.Containers[0]
 		require.Len(t, c.Ports, 1)
 		assert.Equal(t, want, c.Ports[0].ContainerPort, "%s listens on", name)
 
-		svc, ok := rendered.find("Service", name)
+		svc, ok := rendered.Find("Service", name)
 		require.True(t, ok, name)
 		assert.Equal(t, want, svc.Obj.(*corev1.Service).Spec.Ports[0].Port, "Service %s", name)
 	}
-	cm, ok := rendered.find("ConfigMap", "todo-chatbot-backend")
+	cm, ok := rendered.Find("ConfigMap", "todo-chatbot-backend")
 	require.True(t, ok)
 	assert.Equal(t, strconv.Itoa(infra.HTTPPort), cm.Obj.(*corev1.ConfigMap).Data["PORT"], "the backend is told to listen on")
 

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -14,24 +13,18 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/require"
-	"gopkg.in/yaml.v3"
 
 	"github.com/todo-chatbot/todo-chatbot/infra"
+	"github.com/todo-chatbot/todo-chatbot/tests/internal/fixture"
 )
 
 // repoRoot is where the tests find the chart, the build contexts and the
-// stack files; `go test` runs them from tests/.
-const repoRoot = ".."
+// stack files.
+var repoRoot = fixture.Root()
 
-// Plaintext values the tests give the secret config keys. They must never
-// show up anywhere but the Kubernetes Secret.
-var testSecrets = map[string]string{
-	"jwtSecret":        "jwt-secret-value-0123456789abcdefghijklmnop",
-	"postgresPassword": "pg-password-value-0123456789",
-	"databaseUrl":      "postgres://todo:db-url-password-9876@db.example.com:5432/todo",
-	"llmApiKey":        "sk-llm-api-key-value-abcdef",
-	"registryPassword": "registry-password-value-xyz",
-}
+// testSecrets are the plaintext values the tests give the secret config keys.
+// They must never show up anywhere but the Kubernetes Secret.
+var testSecrets = fixture.Secrets
 
 // registered is one resource the program asked the engine to create.
 type registered struct {
@@ -116,33 +109,11 @@ type stackConfig struct {
 // stack needs (as `pulumi config set --secret` would have).
 func readStackFile(t *testing.T, stack string, secretKeys ...string) stackConfig {
 	t.Helper()
-	b, err := os.ReadFile(repoRoot + "/Pulumi." + stack + ".yaml")
-	require.NoError(t, err)
-	var file struct {
-		Config map[string]any `yaml:"config"`
-	}
-	require.NoError(t, yaml.Unmarshal(b, &file))
-	sc := stackConfig{values: map[string]string{}, secrets: map[string]bool{}}
-	for k, v := range file.Config {
-		name := strings.TrimPrefix(k, infra.Project+":")
-		_, isMap := v.(map[string]any)
-		require.False(t, isMap, "Pulumi.%s.yaml: %s: committed stack files hold no secure values", stack, k)
-		sc.values[name] = toString(v)
-	}
-	for _, k := range secretKeys {
-		sc.set(k, testSecrets[k], true)
+	sc := stackConfig{values: fixture.StackValues(t, stack), secrets: map[string]bool{}}
+	for k, v := range fixture.SecretsOf(secretKeys...) {
+		sc.set(k, v, true)
 	}
 	return sc
-}
-
-func toString(v any) string {
-	switch x := v.(type) {
-	case string:
-		return x
-	default:
-		b, _ := json.Marshal(x)
-		return string(b)
-	}
 }
 
 func (sc stackConfig) set(key, value string, secret bool) stackConfig {
@@ -157,12 +128,12 @@ func (sc stackConfig) set(key, value string, secret bool) stackConfig {
 
 // devConfig is the committed dev stack with its generated secrets.
 func devConfig(t *testing.T) stackConfig {
-	return readStackFile(t, "dev", "jwtSecret", "postgresPassword")
+	return readStackFile(t, "dev", fixture.StackSecrets["dev"]...)
 }
 
 // prodConfig is the committed prod stack with the secrets its operators set.
 func prodConfig(t *testing.T) stackConfig {
-	return readStackFile(t, "prod", "jwtSecret", "databaseUrl", "llmApiKey", "registryPassword")
+	return readStackFile(t, "prod", fixture.StackSecrets["prod"]...)
 }
 
 // setEnv hands the configuration to the Go SDK the way the language host

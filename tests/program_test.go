@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/todo-chatbot/todo-chatbot/infra"
+	"github.com/todo-chatbot/todo-chatbot/tests/internal/fixture"
 )
 
 const (
@@ -107,7 +108,7 @@ func TestDevStackDeploysToMinikube(t *testing.T) {
 	}
 
 	rel := m.one(t, typeRelease)
-	assert.Equal(t, "../helm/todo-chatbot", rel.Inputs["chart"].StringValue())
+	assert.Equal(t, filepath.ToSlash(filepath.Join(repoRoot, infra.ChartDir)), rel.Inputs["chart"].StringValue(), "the chart from the program's root")
 	assert.Equal(t, "todo-chatbot", rel.Inputs["name"].StringValue())
 	assert.Equal(t, "todo-chatbot", rel.Inputs["namespace"].StringValue())
 	assert.True(t, rel.Inputs["atomic"].BoolValue())
@@ -403,10 +404,10 @@ func TestOutputsNameTheChartsServiceForAnyRelease(t *testing.T) {
 
 		cfg := loadDevStack(t)
 		cfg.ReleaseName = release
-		rendered := renderChartAs(t, release, infra.ChartValues(cfg, stubImages(), "sum", "1"))
-		_, ok := rendered.find("Service", svc)
+		rendered := fixture.RenderAs(t, release, infra.ChartValues(cfg, stubImages(), "sum", "1"))
+		_, ok := rendered.Find("Service", svc)
 		assert.True(t, ok, "the chart renders Service %s for release %s", svc, release)
-		for _, sts := range rendered.byKind("StatefulSet") {
+		for _, sts := range rendered.ByKind("StatefulSet") {
 			// Its pods carry controller-revision-hash=<name>-<10-character hash>.
 			assert.Empty(t, validation.IsValidLabelValue(sts.Name+"-0123456789"), "release %s", release)
 		}
@@ -419,12 +420,7 @@ func TestOutputsNameTheChartsServiceForAnyRelease(t *testing.T) {
 
 // loadDevStack is the committed dev stack file with its secrets supplied.
 func loadDevStack(t *testing.T) *infra.Config {
-	t.Helper()
-	cfg, err := infra.LoadStackFiles(repoRoot+"/Pulumi.yaml", repoRoot+"/Pulumi.dev.yaml", infra.WithSecrets(map[string]string{
-		"jwtSecret": testSecrets["jwtSecret"], "postgresPassword": testSecrets["postgresPassword"],
-	}))
-	require.NoError(t, err)
-	return cfg
+	return fixture.LoadStack(t, "dev")
 }
 
 // stubImages are image references for tests that render the chart without building.
@@ -441,7 +437,7 @@ func TestLogLevelReachesTheBackend(t *testing.T) {
 		cfg := loadDevStack(t)
 		cfg.LogLevel = level
 		vals := infra.ChartValues(cfg, stubImages(), "sum", "1")
-		cm, ok := renderChart(t, vals).find("ConfigMap", "todo-chatbot-backend")
+		cm, ok := fixture.Render(t, vals).Find("ConfigMap", "todo-chatbot-backend")
 		require.True(t, ok)
 		assert.Contains(t, cm.YAML, "LOG_LEVEL: \""+level+"\"")
 	}
@@ -497,10 +493,10 @@ func TestOpsServiceAccountOutputNamesTheChartsServiceAccount(t *testing.T) {
 		out := outputsOf(t, cfg, "dev")
 		sa, _ := out["opsServiceAccount"].Value.(string)
 		// The chart rendered with the values the program passes for that release.
-		rendered := renderChartAs(t, release, m1Values(t, cfg).Mappable())
-		_, ok := rendered.find("ServiceAccount", sa)
+		rendered := fixture.RenderAs(t, release, m1Values(t, cfg).Mappable())
+		_, ok := rendered.Find("ServiceAccount", sa)
 		assert.True(t, ok, "the chart renders ServiceAccount %s for release %s", sa, release)
-		_, ok = rendered.find("RoleBinding", sa)
+		_, ok = rendered.Find("RoleBinding", sa)
 		assert.True(t, ok, "and binds it (RoleBinding %s)", sa)
 	}
 }
@@ -528,11 +524,11 @@ func TestKagentSwitch(t *testing.T) {
 
 	// What the program passes renders: the Agent where kagent runs, bound tool server, schema-valid.
 	ops := values["ops"].Mappable()
-	r := renderChartWith(t, chartReleaseName, chartMerge(chartProgramValues(t, "dev"), map[string]any{"ops": ops}), chartKagentCapabilities(t))
-	agents := r.byKind("Agent")
+	r := fixture.RenderWith(t, fixture.ReleaseName, fixture.Merge(fixture.ProgramValues(t, "dev"), map[string]any{"ops": ops}), fixture.KagentCapabilities(t))
+	agents := r.ByKind("Agent")
 	require.Len(t, agents, 1)
-	assert.Equal(t, "ai-ops", agents[0].Obj.(*kagentAgent).Namespace)
-	assert.Equal(t, "ai-ops", agents[0].Obj.(*kagentAgent).Spec.Declarative.Tools[0].McpServer.Namespace)
+	assert.Equal(t, "ai-ops", agents[0].Obj.(*fixture.KagentAgent).Namespace)
+	assert.Equal(t, "ai-ops", agents[0].Obj.(*fixture.KagentAgent).Spec.Declarative.Tools[0].McpServer.Namespace)
 }
 
 // m1Values are the Helm Release's values for a stack configuration.

@@ -1,4 +1,6 @@
-package tests
+package chart
+
+// Graceful shutdown: the backend's drain period and memory limit.
 
 import (
 	"strings"
@@ -6,18 +8,20 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/todo-chatbot/todo-chatbot/tests/internal/fixture"
 )
 
 // The backend drains on SIGTERM inside its grace period, and learns its memory limit.
 func TestChartBackendDrainAndLimits(t *testing.T) {
-	base := chartProgramValues(t, "dev")
-	r := renderChart(t, base)
-	m, ok := r.find("Deployment", chartFullname+"-backend")
+	base := fixture.ProgramValues(t, "dev")
+	r := fixture.Render(t, base)
+	m, ok := r.Find("Deployment", fullname+"-backend")
 	if !ok {
 		t.Fatal("backend Deployment not rendered")
 	}
 	pod := m.Obj.(*appsv1.Deployment).Spec.Template.Spec
-	cm, ok := r.find("ConfigMap", chartFullname+"-backend")
+	cm, ok := r.Find("ConfigMap", fullname+"-backend")
 	if !ok {
 		t.Fatal("backend ConfigMap not rendered")
 	}
@@ -42,14 +46,14 @@ func TestChartBackendDrainAndLimits(t *testing.T) {
 	}
 
 	// A grace period that the drain window and shutdown budget do not fit in is refused.
-	_, err := renderChartFiles(t, chartMerge(base, chartValuesYAML(t, `backend: {drainWindow: 20s, shutdownTimeout: 15s, terminationGracePeriodSeconds: 30}`)))
+	_, err := fixture.RenderFiles(t, fixture.Merge(base, fixture.ValuesYAML(t, `backend: {drainWindow: 20s, shutdownTimeout: 15s, terminationGracePeriodSeconds: 30}`)))
 	if err == nil || !strings.Contains(err.Error(), "terminationGracePeriodSeconds") {
 		t.Errorf("drain 20s + shutdown 15s in a 30s grace period: %v", err)
 	}
-	if _, err := renderChartFiles(t, chartMerge(base, chartValuesYAML(t, `backend: {drainWindow: 1m, terminationGracePeriodSeconds: 90}`))); err != nil {
+	if _, err := fixture.RenderFiles(t, fixture.Merge(base, fixture.ValuesYAML(t, `backend: {drainWindow: 1m, terminationGracePeriodSeconds: 90}`))); err != nil {
 		t.Errorf("drain 1m + shutdown 15s in a 90s grace period: %v", err)
 	}
-	if _, err := renderChartFiles(t, chartMerge(base, chartValuesYAML(t, `backend: {drainWindow: soon}`))); err == nil ||
+	if _, err := fixture.RenderFiles(t, fixture.Merge(base, fixture.ValuesYAML(t, `backend: {drainWindow: soon}`))); err == nil ||
 		!strings.Contains(err.Error(), "/backend/drainWindow") {
 		t.Errorf("drainWindow: soon accepted: %v", err)
 	}
