@@ -22,6 +22,10 @@ if [ "$(id -u)" != 0 ]; then
   exit 3
 fi
 
+# shellcheck source-path=SCRIPTDIR source=../toolchain.sh
+. "$E2E/toolchain.sh"
+ensure_toolchain e2e-node node "$deadline"
+
 # The node's runtime and networking come from Debian's packages, like the machine's own.
 need=()
 for pkg in containerd runc containernetworking-plugins iptables ipset conntrack iproute2 debootstrap openssl; do
@@ -39,9 +43,6 @@ fi
 # Debian's containerd package may start its own daemon; the node runs its own, in a temp dir.
 service containerd stop >/dev/null 2>&1 || true
 
-# shellcheck source-path=SCRIPTDIR source=../toolchain.sh
-. "$E2E/toolchain.sh"
-ensure_toolchain e2e-node node "$deadline"
 export PATH="$BIN:$PATH" TODO_TOOLS_BIN="$BIN"
 
 t=$(date +%s)
