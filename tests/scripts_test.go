@@ -139,9 +139,12 @@ func TestTestDepsStopsInOneLineOffDebian(t *testing.T) {
 // status` reports, DAEMONSETS what kube-system runs; the stack's outputs name the objects.
 func upTools(t *testing.T) stubTools {
 	return newStubTools(t, map[string]string{
-		"go":      "",
-		"docker":  "",
-		"curl":    `for a in "$@"; do [ "$a" = -w ] && echo 401; done; exit 0`,
+		"go":     "",
+		"docker": "",
+		// Like a real port-forward, nothing answers on the local port before the forward runs
+		// (up.sh starts it in the background, then polls).
+		"curl": `case "$*" in *127.0.0.1:*) grep -q ' port-forward ' "$(dirname "$0")/calls.log" || exit 7 ;; esac
+for a in "$@"; do [ "$a" = -w ] && echo 401; done; exit 0`,
 		"openssl": `echo generated-secret`,
 		"minikube": `case $1 in
 status) echo "${MINIKUBE_STATE:-Stopped}" ;;
