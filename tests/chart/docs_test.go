@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/todo-chatbot/todo-chatbot/tests/internal/fixture"
 )
 
@@ -21,9 +24,7 @@ func TestChartNotes(t *testing.T) {
 	}
 	for _, want := range []string{"http://todo.local/", "http://todo.local/mcp", "minikube tunnel",
 		"port-forward service/" + fullname + "-frontend 8080:8080", "helm test " + fixture.ReleaseName} {
-		if !strings.Contains(notes, want) {
-			t.Errorf("NOTES.txt lacks %q:\n%s", want, notes)
-		}
+		assert.Contains(t, notes, want, "NOTES.txt lacks %q", want)
 	}
 }
 
@@ -31,9 +32,7 @@ func TestChartNotes(t *testing.T) {
 // it belongs to, or above one of its parent blocks.
 func TestChartValuesDocumented(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join(fixture.ChartDir(t), "values.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	lines := strings.Split(string(b), "\n")
 	indentOf := func(l string) int { return len(l) - len(strings.TrimLeft(l, " ")) }
 	for i, line := range lines {
@@ -63,8 +62,6 @@ func TestChartValuesDocumented(t *testing.T) {
 				indent = pIndent // the parent block: its comment covers this key
 			}
 		}
-		if !documented {
-			t.Errorf("values.yaml:%d: %q has no comment", i+1, trimmed)
-		}
+		assert.True(t, documented, "values.yaml:%d: %q has no comment", i+1, trimmed)
 	}
 }

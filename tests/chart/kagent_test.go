@@ -4,10 +4,11 @@ package chart
 
 import (
 	"encoding/json"
-	"reflect"
 	"slices"
-	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/todo-chatbot/todo-chatbot/tests/internal/fixture"
 )
@@ -35,16 +36,11 @@ func TestChartKagentAgent(t *testing.T) {
 
 	// A cluster without kagent: nothing rendered, the install does not fail, NOTES say why.
 	r := fixture.Render(t, on)
-	if len(r.ByKind("Agent")) != 0 {
-		t.Error("Agent rendered although the API server does not serve kagent.dev/v1alpha2")
-	}
-	if !strings.Contains(r.Files["todo-chatbot/templates/NOTES.txt"], "was NOT installed") {
-		t.Error("NOTES do not say the Agent was skipped")
-	}
+	assert.Empty(t, r.ByKind("Agent"), "Agent rendered although the API server does not serve kagent.dev/v1alpha2")
+	assert.Contains(t, r.Files["todo-chatbot/templates/NOTES.txt"], "was NOT installed", "NOTES do not say the Agent was skipped")
 	// Off by default even where kagent runs.
-	if a := fixture.RenderWith(t, fixture.ReleaseName, fixture.ProgramValues(t, "dev"), fixture.KagentCapabilities(t)).ByKind("Agent"); len(a) != 0 {
-		t.Error("Agent rendered with ops.kagent.enabled=false")
-	}
+	assert.Empty(t, fixture.RenderWith(t, fixture.ReleaseName, fixture.ProgramValues(t, "dev"), fixture.KagentCapabilities(t)).ByKind("Agent"),
+		"Agent rendered with ops.kagent.enabled=false")
 
 	for name, r := range map[string]fixture.Rendering{
 		"served": fixture.RenderWith(t, fixture.ReleaseName, on, fixture.KagentCapabilities(t)),
@@ -52,49 +48,31 @@ func TestChartKagentAgent(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			agents := r.ByKind("Agent")
-			if len(agents) != 1 {
-				t.Fatalf("%d Agents rendered", len(agents))
-			}
+			require.Len(t, agents, 1, "Agents rendered")
 			a := agents[0].Obj.(*fixture.KagentAgent)
-			if a.APIVersion != "kagent.dev/v1alpha2" || a.Name != fullname+"-ops" || a.Namespace != "kagent" {
-				t.Errorf("Agent %s %s/%s", a.APIVersion, a.Namespace, a.Name)
-			}
+			assert.Equal(t, []string{"kagent.dev/v1alpha2", "kagent", fullname + "-ops"}, []string{a.APIVersion, a.Namespace, a.Name}, "Agent apiVersion, namespace, name")
 			assertStandardLabels(t, "Agent", a.Labels)
 			s := a.Spec
-			if s.Type != "Declarative" || s.Declarative == nil || s.Description == "" {
-				t.Fatalf("spec: type %q, declarative %v, description %q", s.Type, s.Declarative != nil, s.Description)
-			}
-			if s.Declarative.ModelConfig != "default-model-config" {
-				t.Errorf("modelConfig %q", s.Declarative.ModelConfig)
-			}
+			require.True(t, s.Type == "Declarative" && s.Declarative != nil && s.Description != "",
+				"spec: type %q, declarative %v, description %q", s.Type, s.Declarative != nil, s.Description)
+			assert.Equal(t, "default-model-config", s.Declarative.ModelConfig, "modelConfig")
 			msg := s.Declarative.SystemMessage
 			for _, want := range []string{
 				`namespace "` + fixture.Namespace + `"`, fullname + "-backend", fullname + "-frontend",
 				fullname + "-postgresql", "/healthz", "/readyz", "read-only", "Never create, change",
 				"CrashLoopBackOff", "OOMKilled", "database unreachable", "NetworkPolicies", "Pending",
 			} {
-				if !strings.Contains(msg, want) {
-					t.Errorf("systemMessage does not mention %q", want)
-				}
+				assert.Contains(t, msg, want, "systemMessage does not mention %q", want)
 			}
-			if len(s.Declarative.Tools) != 1 {
-				t.Fatalf("%d tool entries, want one", len(s.Declarative.Tools))
-			}
+			require.Len(t, s.Declarative.Tools, 1, "tool entries, want one")
 			tool := s.Declarative.Tools[0]
-			if tool.Type != "McpServer" || tool.McpServer == nil {
-				t.Fatalf("tool %+v", tool)
-			}
+			require.True(t, tool.Type == "McpServer" && tool.McpServer != nil, "tool %+v", tool)
 			mcp := tool.McpServer
-			if mcp.Kind != "RemoteMCPServer" || mcp.APIGroup != "kagent.dev" || mcp.Name != "kagent-tool-server" || mcp.Namespace != "kagent" {
-				t.Errorf("mcpServer reference %+v", mcp)
-			}
-			if len(mcp.ToolNames) == 0 {
-				t.Error("no toolNames: kagent would offer every tool of the server")
-			}
+			assert.True(t, mcp.Kind == "RemoteMCPServer" && mcp.APIGroup == "kagent.dev" && mcp.Name == "kagent-tool-server" && mcp.Namespace == "kagent",
+				"mcpServer reference %+v", mcp)
+			assert.NotEmpty(t, mcp.ToolNames, "no toolNames: kagent would offer every tool of the server")
 			for _, tn := range mcp.ToolNames {
-				if !slices.Contains(kagentReadOnlyTools, tn) || slices.Contains(kagentWriteTools, tn) {
-					t.Errorf("tool %q is not a read-only kagent tool", tn)
-				}
+				assert.True(t, slices.Contains(kagentReadOnlyTools, tn) && !slices.Contains(kagentWriteTools, tn), "tool %q is not a read-only kagent tool", tn)
 			}
 		})
 	}
@@ -119,18 +97,13 @@ func TestChartKagentSchemaAcceptsOnlyReadOnlyTools(t *testing.T) {
 			} `json:"ops"`
 		} `json:"properties"`
 	}
-	if err := json.Unmarshal(fixture.LoadChart(t).Schema, &schema); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, json.Unmarshal(fixture.LoadChart(t).Schema, &schema))
 	enum := schema.Properties.Ops.Properties.Kagent.Properties.ToolNames.Items.Enum
-	if !reflect.DeepEqual(enum, kagentReadOnlyTools) {
-		t.Errorf("schema accepts tools %v, want exactly the read-only %v", enum, kagentReadOnlyTools)
-	}
+	assert.Equal(t, kagentReadOnlyTools, enum, "the schema must accept exactly the read-only tools")
 	for _, w := range kagentWriteTools {
 		vals := fixture.Merge(fixture.ProgramValues(t, "dev"), map[string]any{"ops": map[string]any{"kagent": map[string]any{
 			"enabled": true, "force": true, "toolNames": []any{"k8s_get_resources", w}}}})
-		if _, err := fixture.RenderFiles(t, vals); err == nil {
-			t.Errorf("tool %s accepted", w)
-		}
+		_, err := fixture.RenderFiles(t, vals)
+		assert.Error(t, err, "tool %s accepted", w)
 	}
 }

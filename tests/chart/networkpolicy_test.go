@@ -5,6 +5,9 @@ package chart
 import (
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -91,14 +94,10 @@ func TestChartNetworkPolicies(t *testing.T) {
 				deny = p
 			}
 		}
-		if deny == nil {
-			t.Fatalf("%s: no default-deny NetworkPolicy", sc.name)
-		}
+		require.NotNil(t, deny, "%s: no default-deny NetworkPolicy", sc.name)
 		denySel, _ := metav1.LabelSelectorAsSelector(&deny.Spec.PodSelector)
 		for _, p := range pods {
-			if !denySel.Matches(labels.Set(p.meta.Labels)) {
-				t.Errorf("%s: default deny does not select %s", sc.name, p.what)
-			}
+			assert.True(t, denySel.Matches(labels.Set(p.meta.Labels)), "%s: default deny does not select %s", sc.name, p.what)
 			// Every pod has an ingress and an egress policy (kube-score's requirement too).
 			var in, out bool
 			for _, pol := range pols {
@@ -111,9 +110,7 @@ func TestChartNetworkPolicies(t *testing.T) {
 					out = out || ty == networkingv1.PolicyTypeEgress
 				}
 			}
-			if !in || !out {
-				t.Errorf("%s: %s lacks an ingress or egress NetworkPolicy", sc.name, p.what)
-			}
+			assert.True(t, in && out, "%s: %s lacks an ingress or egress NetworkPolicy", sc.name, p.what)
 		}
 		// Every policy selects at least one pod.
 		for _, pol := range pols {
@@ -122,9 +119,7 @@ func TestChartNetworkPolicies(t *testing.T) {
 			for _, p := range pods {
 				any = any || s.Matches(labels.Set(p.meta.Labels))
 			}
-			if !any {
-				t.Errorf("%s: NetworkPolicy %s selects no pod", sc.name, pol.Name)
-			}
+			assert.True(t, any, "%s: NetworkPolicy %s selects no pod", sc.name, pol.Name)
 		}
 
 		// The flows the app needs, and a few it must not have.
@@ -154,13 +149,11 @@ func TestChartNetworkPolicies(t *testing.T) {
 			)
 		}
 		for _, f := range flows {
-			if podLabels[f.src] == nil || podLabels[f.dst] == nil {
-				t.Errorf("%s: no %s or %s pod rendered", sc.name, f.src, f.dst)
+			if !assert.True(t, podLabels[f.src] != nil && podLabels[f.dst] != nil, "%s: no %s or %s pod rendered", sc.name, f.src, f.dst) {
 				continue
 			}
-			if got := flowAllowed(pols, podLabels[f.src], podLabels[f.dst], f.port); got != f.allowed {
-				t.Errorf("%s: %s -> %s:%d allowed=%v, want %v", sc.name, f.src, f.dst, f.port, got, f.allowed)
-			}
+			assert.Equal(t, f.allowed, flowAllowed(pols, podLabels[f.src], podLabels[f.dst], f.port),
+				"%s: is %s -> %s:%d allowed", sc.name, f.src, f.dst, f.port)
 		}
 
 		// Egress beyond the namespace: DNS for all, the ingress controller in, LLM only with openai.
@@ -185,16 +178,10 @@ func TestChartNetworkPolicies(t *testing.T) {
 				}
 			}
 		}
-		if !dns || !controller {
-			t.Errorf("%s: DNS egress (%v) or ingress-controller ingress (%v) missing", sc.name, dns, controller)
-		}
-		if llmEgress != llm {
-			t.Errorf("%s: LLM egress rendered=%v, want %v (provider openai)", sc.name, llmEgress, llm)
-		}
+		assert.True(t, dns && controller, "%s: DNS egress (%v) or ingress-controller ingress (%v) missing", sc.name, dns, controller)
+		assert.Equal(t, llm, llmEgress, "%s: LLM egress rendered only with provider openai", sc.name)
 	}
 	// Switched off: no policies at all.
 	r := fixture.Render(t, fixture.Merge(fixture.ProgramValues(t, "dev"), map[string]any{"networkPolicy": map[string]any{"enabled": false}}))
-	if n := len(r.ByKind("NetworkPolicy")); n != 0 {
-		t.Errorf("networkPolicy.enabled=false rendered %d NetworkPolicies", n)
-	}
+	assert.Empty(t, r.ByKind("NetworkPolicy"), "networkPolicy.enabled=false rendered NetworkPolicies")
 }

@@ -9,6 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -242,14 +245,10 @@ func TestChartPodTemplates(t *testing.T) {
 	for _, sc := range scenarios(t) {
 		r := fixture.Render(t, sc.values)
 		pods := podTemplates(r)
-		if len(pods) < 4 {
-			t.Fatalf("%s: only %d pod templates rendered", sc.name, len(pods))
-		}
+		require.GreaterOrEqual(t, len(pods), 4, "%s: only %d pod templates rendered", sc.name, len(pods))
 		for _, p := range pods {
 			for _, c := range podChecks {
-				if err := c.check(p); err != nil {
-					t.Errorf("%s %s: %s: %v", sc.name, p.what, c.name, err)
-				}
+				assert.NoError(t, c.check(p), "%s %s: %s", sc.name, p.what, c.name)
 			}
 		}
 	}
@@ -264,9 +263,7 @@ func TestChartPodChecksCatchViolations(t *testing.T) {
 			base = p
 		}
 	}
-	if base.what == "" {
-		t.Fatal("backend Deployment not rendered")
-	}
+	require.NotEmpty(t, base.what, "backend Deployment not rendered")
 	breakers := map[string]func(p *podTemplate){
 		"PSS": func(p *podTemplate) {
 			p.spec.Containers[0].SecurityContext.Capabilities.Add = []corev1.Capability{"NET_ADMIN"}
@@ -293,8 +290,6 @@ func TestChartPodChecksCatchViolations(t *testing.T) {
 				failed++
 			}
 		}
-		if failed == 0 {
-			t.Errorf("breaking %s went unnoticed", name)
-		}
+		assert.NotZero(t, failed, "breaking %s went unnoticed", name)
 	}
 }

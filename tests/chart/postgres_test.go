@@ -6,6 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -16,38 +19,24 @@ import (
 func TestChartPostgresInCluster(t *testing.T) {
 	r := fixture.Render(t, fixture.ProgramValues(t, "dev"))
 	ss, ok := r.Find("StatefulSet", fullname+"-postgresql")
-	if !ok {
-		t.Fatal("no PostgreSQL StatefulSet")
-	}
+	require.True(t, ok, "no PostgreSQL StatefulSet")
 	sts := ss.Obj.(*appsv1.StatefulSet)
-	if _, ok := r.Find("Service", sts.Spec.ServiceName); !ok {
-		t.Errorf("headless Service %s missing", sts.Spec.ServiceName)
-	} else if m, _ := r.Find("Service", sts.Spec.ServiceName); m.Obj.(*corev1.Service).Spec.ClusterIP != corev1.ClusterIPNone {
-		t.Errorf("%s is not headless", sts.Spec.ServiceName)
+	if hs, ok := r.Find("Service", sts.Spec.ServiceName); assert.True(t, ok, "headless Service %s missing", sts.Spec.ServiceName) {
+		assert.Equal(t, corev1.ClusterIPNone, hs.Obj.(*corev1.Service).Spec.ClusterIP, "%s is not headless", sts.Spec.ServiceName)
 	}
-	if _, ok := r.Find("Service", fullname+"-postgresql"); !ok {
-		t.Error("ClusterIP Service for PostgreSQL missing")
-	}
-	if len(sts.Spec.VolumeClaimTemplates) != 1 || sts.Spec.VolumeClaimTemplates[0].Spec.Resources.Requests.Storage().String() != "1Gi" {
-		t.Errorf("volumeClaimTemplates: %+v", sts.Spec.VolumeClaimTemplates)
-	}
+	_, ok = r.Find("Service", fullname+"-postgresql")
+	assert.True(t, ok, "ClusterIP Service for PostgreSQL missing")
+	assert.True(t, len(sts.Spec.VolumeClaimTemplates) == 1 && sts.Spec.VolumeClaimTemplates[0].Spec.Resources.Requests.Storage().String() == "1Gi",
+		"volumeClaimTemplates: %+v", sts.Spec.VolumeClaimTemplates)
 	c := sts.Spec.Template.Spec.Containers[0]
-	if !strings.HasPrefix(c.Image, "postgres:") || strings.HasSuffix(c.Image, ":latest") {
-		t.Errorf("image %q: want the official postgres image, pinned", c.Image)
-	}
-	if u := *sts.Spec.Template.Spec.SecurityContext.RunAsUser; u != 70 {
-		t.Errorf("postgres runs as %d, want 70 (the Alpine image's postgres user)", u)
-	}
-	if c.LivenessProbe.Exec == nil || c.LivenessProbe.Exec.Command[0] != "pg_isready" {
-		t.Errorf("liveness probe should use pg_isready: %+v", c.LivenessProbe)
-	}
+	assert.True(t, strings.HasPrefix(c.Image, "postgres:") && !strings.HasSuffix(c.Image, ":latest"), "image %q: want the official postgres image, pinned", c.Image)
+	assert.Equal(t, int64(70), *sts.Spec.Template.Spec.SecurityContext.RunAsUser, "postgres runs as the Alpine image's postgres user")
+	assert.True(t, c.LivenessProbe.Exec != nil && c.LivenessProbe.Exec.Command[0] == "pg_isready", "liveness probe should use pg_isready: %+v", c.LivenessProbe)
 	env := map[string]corev1.EnvVar{}
 	for _, e := range c.Env {
 		env[e.Name] = e
 	}
-	if !strings.HasPrefix(env["PGDATA"].Value, "/var/lib/postgresql/data/") {
-		t.Errorf("PGDATA %q must be a subdirectory of the volume", env["PGDATA"].Value)
-	}
+	assert.True(t, strings.HasPrefix(env["PGDATA"].Value, "/var/lib/postgresql/data/"), "PGDATA %q must be a subdirectory of the volume", env["PGDATA"].Value)
 	// The backend connects to the ClusterIP Service, password from the Secret.
 	m, _ := r.Find("Deployment", fullname+"-backend")
 	benv := map[string]corev1.EnvVar{}
@@ -55,12 +44,9 @@ func TestChartPostgresInCluster(t *testing.T) {
 		benv[e.Name] = e
 	}
 	wantURL := "postgres://todo@" + fullname + "-postgresql:5432/todo?sslmode=disable"
-	if benv["DATABASE_URL"].Value != wantURL {
-		t.Errorf("DATABASE_URL %q, want %q", benv["DATABASE_URL"].Value, wantURL)
-	}
-	if ref := benv["PGPASSWORD"].ValueFrom; ref == nil || ref.SecretKeyRef.Key != "postgres-password" {
-		t.Errorf("PGPASSWORD must come from the Secret's postgres-password: %+v", ref)
-	}
+	assert.Equal(t, wantURL, benv["DATABASE_URL"].Value, "DATABASE_URL")
+	ref := benv["PGPASSWORD"].ValueFrom
+	assert.True(t, ref != nil && ref.SecretKeyRef.Key == "postgres-password", "PGPASSWORD must come from the Secret's postgres-password: %+v", ref)
 }
 
 func TestChartPostgresDisabled(t *testing.T) {
@@ -77,13 +63,9 @@ func TestChartPostgresDisabled(t *testing.T) {
 			continue // a prod stack file with in-cluster PostgreSQL is covered by the dev test
 		}
 		r := fixture.Render(t, c.values)
-		if n := len(r.ByKind("StatefulSet")); n != 0 {
-			t.Errorf("%s: %d StatefulSet(s) rendered with postgresql.enabled=false", name, n)
-		}
+		assert.Empty(t, r.ByKind("StatefulSet"), "%s: StatefulSet rendered with postgresql.enabled=false", name)
 		for _, m := range r.Manifests {
-			if strings.Contains(m.Name, "postgresql") {
-				t.Errorf("%s: %s/%s rendered with postgresql.enabled=false", name, m.Kind, m.Name)
-			}
+			assert.NotContains(t, m.Name, "postgresql", "%s: %s/%s rendered with postgresql.enabled=false", name, m.Kind, m.Name)
 		}
 		refs := secretRefs(t, r, fullname+"-backend")
 		want := c.wantSecret
@@ -95,12 +77,9 @@ func TestChartPostgresDisabled(t *testing.T) {
 			}
 		}
 		wantKey := vals["externalDatabase"].(map[string]any)["key"].(string)
-		if ref, ok := refs["DATABASE_URL"]; !ok || ref.Name != want || ref.Key != wantKey {
-			t.Errorf("%s: DATABASE_URL from %+v, want secret %s key %s", name, ref, want, wantKey)
-		}
-		if _, ok := refs["PGPASSWORD"]; ok {
-			t.Errorf("%s: PGPASSWORD set without in-cluster PostgreSQL", name)
-		}
+		ref, ok := refs["DATABASE_URL"]
+		assert.True(t, ok && ref.Name == want && ref.Key == wantKey, "%s: DATABASE_URL from %+v, want secret %s key %s", name, ref, want, wantKey)
+		assert.NotContains(t, refs, "PGPASSWORD", "%s: PGPASSWORD set without in-cluster PostgreSQL", name)
 		// Egress to the external database instead of the in-cluster pods.
 		m, _ := r.Find("NetworkPolicy", fullname+"-backend")
 		found := false
@@ -109,8 +88,6 @@ func TestChartPostgresDisabled(t *testing.T) {
 				found = found || (p.Port.IntValue() == 5432 && rule.To[0].IPBlock != nil)
 			}
 		}
-		if !found {
-			t.Errorf("%s: no backend egress to the external database", name)
-		}
+		assert.True(t, found, "%s: no backend egress to the external database", name)
 	}
 }

@@ -7,11 +7,13 @@ package chart
 // exec/attach/port-forward, every write verb, other namespaces and cluster scope are not.
 
 import (
-	"reflect"
 	"slices"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -114,9 +116,7 @@ func rbacDefaultAllowed(r rbacRequest) bool {
 func opsRole(t *testing.T, r fixture.Rendering, name string) *rbacv1.Role {
 	t.Helper()
 	m, ok := r.Find("Role", name)
-	if !ok {
-		t.Fatalf("no Role %s", name)
-	}
+	require.True(t, ok, "no Role %s", name)
 	return m.Obj.(*rbacv1.Role)
 }
 
@@ -126,47 +126,30 @@ func TestChartOpsIdentity(t *testing.T) {
 			r := fixture.Render(t, sc.values)
 			name := fullname + "-ops"
 			m, ok := r.Find("ServiceAccount", name)
-			if !ok {
-				t.Fatalf("no ServiceAccount %s (ops.enabled is on by default and in the program's values)", name)
-			}
-			if sa := m.Obj.(*corev1.ServiceAccount); sa.AutomountServiceAccountToken == nil || *sa.AutomountServiceAccountToken {
-				t.Error("the ops ServiceAccount must not automount tokens: no pod runs as it")
-			}
+			require.True(t, ok, "no ServiceAccount %s (ops.enabled is on by default and in the program's values)", name)
+			sa := m.Obj.(*corev1.ServiceAccount)
+			assert.True(t, sa.AutomountServiceAccountToken != nil && !*sa.AutomountServiceAccountToken, "the ops ServiceAccount must not automount tokens: no pod runs as it")
 			role := opsRole(t, r, name)
-			if role.Namespace != fixture.Namespace {
-				t.Errorf("Role in %q, want the release namespace", role.Namespace)
-			}
+			assert.Equal(t, fixture.Namespace, role.Namespace, "the Role belongs in the release namespace")
 			bm, ok := r.Find("RoleBinding", name)
-			if !ok {
-				t.Fatal("no RoleBinding")
-			}
+			require.True(t, ok, "no RoleBinding")
 			rb := bm.Obj.(*rbacv1.RoleBinding)
-			if rb.RoleRef != (rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: name}) {
-				t.Errorf("RoleBinding refers to %+v, want the ops Role (never a ClusterRole)", rb.RoleRef)
-			}
-			if len(rb.Subjects) == 0 || rb.Subjects[0] != (rbacv1.Subject{Kind: "ServiceAccount", Name: name, Namespace: fixture.Namespace}) {
-				t.Errorf("first subject %+v, want the ops ServiceAccount", rb.Subjects)
-			}
+			assert.Equal(t, rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "Role", Name: name}, rb.RoleRef, "the RoleBinding must refer to the ops Role (never a ClusterRole)")
+			assert.True(t, len(rb.Subjects) > 0 && rb.Subjects[0] == (rbacv1.Subject{Kind: "ServiceAccount", Name: name, Namespace: fixture.Namespace}),
+				"first subject %+v, want the ops ServiceAccount", rb.Subjects)
 			// Nothing else in the chart grants anything.
 			for _, kind := range []string{"ClusterRole", "ClusterRoleBinding"} {
-				if len(r.ByKind(kind)) > 0 {
-					t.Errorf("the chart renders a %s", kind)
-				}
+				assert.Empty(t, r.ByKind(kind), "the chart renders a %s", kind)
 			}
-			if n := len(r.ByKind("Role")) + len(r.ByKind("RoleBinding")); n != 2 {
-				t.Errorf("%d Roles and RoleBindings, want exactly the ops pair", n)
-			}
+			assert.Equal(t, 2, len(r.ByKind("Role"))+len(r.ByKind("RoleBinding")), "Roles and RoleBindings: want exactly the ops pair")
 		})
 	}
 	r := fixture.Render(t, fixture.Merge(secretValues(), fixture.ValuesYAML(t, `ops: {enabled: false}`)))
 	for _, kind := range []string{"Role", "RoleBinding"} {
-		if len(r.ByKind(kind)) > 0 {
-			t.Errorf("ops.enabled=false still renders a %s", kind)
-		}
+		assert.Empty(t, r.ByKind(kind), "ops.enabled=false still renders a %s", kind)
 	}
-	if _, ok := r.Find("ServiceAccount", fullname+"-ops"); ok {
-		t.Error("ops.enabled=false still renders the ops ServiceAccount")
-	}
+	_, ok := r.Find("ServiceAccount", fullname+"-ops")
+	assert.False(t, ok, "ops.enabled=false still renders the ops ServiceAccount")
 }
 
 // Every rule, one by one: read verbs only, no wildcard, no resource names, no non-resource URLs,
@@ -175,28 +158,18 @@ func TestChartOpsRoleRuleByRule(t *testing.T) {
 	role := opsRole(t, fixture.Render(t, fixture.ProgramValues(t, "dev")), fullname+"-ops")
 	got := map[string]map[string][]string{}
 	for i, rule := range role.Rules {
-		if len(rule.NonResourceURLs) > 0 || len(rule.ResourceNames) > 0 {
-			t.Errorf("rule %d: nonResourceURLs/resourceNames %v %v", i, rule.NonResourceURLs, rule.ResourceNames)
-		}
+		assert.True(t, len(rule.NonResourceURLs) == 0 && len(rule.ResourceNames) == 0, "rule %d: nonResourceURLs/resourceNames %v %v", i, rule.NonResourceURLs, rule.ResourceNames)
 		for _, v := range rule.Verbs {
-			if v != "get" && v != "list" && v != "watch" {
-				t.Errorf("rule %d grants verb %q: the ops identity only reads", i, v)
-			}
+			assert.Contains(t, []string{"get", "list", "watch"}, v, "rule %d grants verb %q: the ops identity only reads", i, v)
 		}
 		for _, g := range rule.APIGroups {
 			for _, res := range rule.Resources {
-				if g == "*" || strings.Contains(res, "*") || slices.Contains(rule.Verbs, "*") {
-					t.Errorf("rule %d: wildcard in %q %q %v", i, g, res, rule.Verbs)
+				assert.False(t, g == "*" || strings.Contains(res, "*") || slices.Contains(rule.Verbs, "*"), "rule %d: wildcard in %q %q %v", i, g, res, rule.Verbs)
+				assert.False(t, res == "secrets" || strings.HasPrefix(res, "secrets/"), "rule %d grants Secrets", i)
+				if sub, ok := strings.CutPrefix(res, "pods/"); ok {
+					assert.Equal(t, "log", sub, "rule %d grants pods/%s: only pods/log is a read", i, sub)
 				}
-				if res == "secrets" || strings.HasPrefix(res, "secrets/") {
-					t.Errorf("rule %d grants Secrets", i)
-				}
-				if sub, ok := strings.CutPrefix(res, "pods/"); ok && sub != "log" {
-					t.Errorf("rule %d grants pods/%s: only pods/log is a read", i, sub)
-				}
-				if strings.HasSuffix(res, "/proxy") {
-					t.Errorf("rule %d grants %s: proxying is not reading", i, res)
-				}
+				assert.False(t, strings.HasSuffix(res, "/proxy"), "rule %d grants %s: proxying is not reading", i, res)
 				if got[g] == nil {
 					got[g] = map[string][]string{}
 				}
@@ -219,9 +192,7 @@ func TestChartOpsRoleRuleByRule(t *testing.T) {
 			want[g][res] = v
 		}
 	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("the ops Role grants\n  %v\nwant exactly\n  %v", got, want)
-	}
+	assert.Equal(t, want, got, "the ops Role must grant exactly opsReadOnlyGrants")
 }
 
 // opsForbiddenRequests are what the ops identity must never be able to do, whatever else is
@@ -277,9 +248,7 @@ func TestChartOpsForbidden(t *testing.T) {
 		t.Run(sc.name, func(t *testing.T) {
 			role := opsRole(t, fixture.Render(t, sc.values), fullname+"-ops")
 			for _, req := range opsForbiddenRequests() {
-				if rbacRoleAllows(role, req) {
-					t.Errorf("the ops Role allows %s", req)
-				}
+				assert.False(t, rbacRoleAllows(role, req), "the ops Role allows %s", req)
 			}
 		})
 	}
@@ -302,17 +271,13 @@ func TestChartOpsEvaluatorCatchesGrants(t *testing.T) {
 		for _, req := range opsForbiddenRequests() {
 			caught = caught || rbacRoleAllows(role, req)
 		}
-		if !caught {
-			t.Errorf("adding a %s rule went unnoticed", name)
-		}
+		assert.True(t, caught, "adding a %s rule went unnoticed", name)
 	}
 	// Other namespaces stay out even for the widest rule.
 	role := base.DeepCopy()
 	role.Rules = []rbacv1.PolicyRule{{APIGroups: []string{"*"}, Resources: []string{"*"}, Verbs: []string{"*"}}}
-	if rbacRoleAllows(role, rbacRequest{Verb: "get", Resource: "secrets", Namespace: "kube-system"}) ||
-		rbacRoleAllows(role, rbacRequest{Verb: "list", Resource: "nodes"}) {
-		t.Error("a Role's rules leaked beyond its namespace")
-	}
+	assert.False(t, rbacRoleAllows(role, rbacRequest{Verb: "get", Resource: "secrets", Namespace: "kube-system"}) ||
+		rbacRoleAllows(role, rbacRequest{Verb: "list", Resource: "nodes"}), "a Role's rules leaked beyond its namespace")
 }
 
 func TestChartOpsExtraSubjects(t *testing.T) {
@@ -329,7 +294,5 @@ ops:
 		{Kind: "ServiceAccount", Name: "kagent-tools", Namespace: "kagent"},
 		{Kind: "Group", Name: "oncall", APIGroup: "rbac.authorization.k8s.io"},
 	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("subjects %+v, want %+v", got, want)
-	}
+	assert.Equal(t, want, got, "the ops RoleBinding's subjects")
 }

@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/todo-chatbot/todo-chatbot/tests/internal/fixture"
 	"github.com/todo-chatbot/todo-chatbot/tests/runbook"
 )
@@ -90,9 +93,7 @@ func shellFields(line string) []string {
 func kubectlRequests(t *testing.T, line string) []rbacRequest {
 	t.Helper()
 	args := shellFields(line)
-	if len(args) < 2 || args[0] != "kubectl" {
-		t.Fatalf("not a kubectl command: %s", line)
-	}
+	require.True(t, len(args) >= 2 && args[0] == "kubectl", "not a kubectl command: %s", line)
 	ns := fixture.Namespace
 	var pos []string
 	selector, watch := false, false
@@ -128,9 +129,7 @@ func kubectlRequests(t *testing.T, line string) []rbacRequest {
 	}
 	// kind/name or "kind name" or a bare kind (comma lists allowed for get).
 	target := func(words []string) (kinds []string, name string) {
-		if len(words) == 0 {
-			t.Fatalf("%s: no resource", line)
-		}
+		require.NotEmpty(t, words, "%s: no resource", line)
 		if k, n, ok := strings.Cut(words[0], "/"); ok {
 			return []string{k}, n
 		}
@@ -141,9 +140,7 @@ func kubectlRequests(t *testing.T, line string) []rbacRequest {
 	}
 	resolve := func(kind string) (string, string) {
 		r, ok := kubectlResources[strings.ToLower(kind)]
-		if !ok {
-			t.Fatalf("%s: unknown resource %q (add it to kubectlResources)", line, kind)
-		}
+		require.True(t, ok, "%s: unknown resource %q (add it to kubectlResources)", line, kind)
 		return r.group, r.resource
 	}
 	in := func(rs ...rbacRequest) []rbacRequest {
@@ -200,25 +197,19 @@ func kubectlRequests(t *testing.T, line string) []rbacRequest {
 	case "logs":
 		return logsOf(rest)
 	case "top":
-		if len(rest) == 0 || (rest[0] != "pod" && rest[0] != "pods" && rest[0] != "po") {
-			t.Fatalf("%s: only `kubectl top pod` is namespaced", line)
-		}
+		require.True(t, len(rest) > 0 && (rest[0] == "pod" || rest[0] == "pods" || rest[0] == "po"), "%s: only `kubectl top pod` is namespaced", line)
 		return in(rbacRequest{Verb: "list", Group: "metrics.k8s.io", Resource: "pods"})
 	case "events":
 		return in(rbacRequest{Verb: "list", Resource: "events"})
 	case "rollout":
-		if len(rest) < 2 {
-			t.Fatalf("%s: rollout needs a subcommand and a target", line)
-		}
+		require.GreaterOrEqual(t, len(rest), 2, "%s: rollout needs a subcommand and a target", line)
 		kinds, name := target(rest[1:])
 		g, res := resolve(kinds[0])
 		switch rest[0] {
 		case "status":
 			return in(rbacRequest{Verb: "get", Group: g, Resource: res, Name: name}, rbacRequest{Verb: "watch", Group: g, Resource: res})
 		case "history":
-			if res != "deployments" {
-				t.Fatalf("%s: rollout history of %s reads ControllerRevisions, which the ops Role does not grant", line, res)
-			}
+			require.Equal(t, "deployments", res, "%s: rollout history of %s reads ControllerRevisions, which the ops Role does not grant", line, res)
 			return in(rbacRequest{Verb: "get", Group: g, Resource: res, Name: name}, rbacRequest{Verb: "list", Group: "apps", Resource: "replicasets"})
 		}
 	case "auth":
@@ -229,7 +220,7 @@ func kubectlRequests(t *testing.T, line string) []rbacRequest {
 			return in(rbacRequest{Verb: "create", Group: "authorization.k8s.io", Resource: "selfsubjectaccessreviews"})
 		}
 	}
-	t.Fatalf("%s: command form not understood by kubectlRequests", line)
+	require.FailNow(t, line+": command form not understood by kubectlRequests")
 	return nil
 }
 
@@ -237,35 +228,26 @@ func kubectlRequests(t *testing.T, line string) []rbacRequest {
 func runbookCommands(t *testing.T) []string {
 	t.Helper()
 	cmds, err := runbook.Commands(operationsDoc(t))
-	if err != nil {
-		t.Fatalf("docs/operations.md: %v", err)
-	}
+	require.NoError(t, err, "docs/operations.md")
 	return cmds
 }
 
 func operationsDoc(t *testing.T) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(fixture.Root(), "docs", "operations.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return string(b)
 }
 
 func TestChartOpsRunbookCommandsAreAllowed(t *testing.T) {
-	if questions := runbook.Questions(operationsDoc(t)); questions < 8 || questions > 10 {
-		t.Errorf("the runbook has %d questions, want 8 to 10", runbook.Questions(operationsDoc(t)))
-	}
+	questions := runbook.Questions(operationsDoc(t))
+	assert.True(t, questions >= 8 && questions <= 10, "the runbook has %d questions, want 8 to 10", questions)
 	cmds := runbookCommands(t)
-	if len(cmds) < 20 {
-		t.Fatalf("only %d runbook commands found", len(cmds))
-	}
+	require.GreaterOrEqual(t, len(cmds), 20, "only %d runbook commands found", len(cmds))
 	role := opsRole(t, fixture.Render(t, fixture.ProgramValues(t, "dev")), fullname+"-ops")
 	for _, cmd := range cmds {
 		for _, req := range kubectlRequests(t, cmd) {
-			if !rbacRoleAllows(role, req) && !rbacDefaultAllowed(req) {
-				t.Errorf("%s\n  needs %s, which the ops Role does not allow", cmd, req)
-			}
+			assert.True(t, rbacRoleAllows(role, req) || rbacDefaultAllowed(req), "%s\n  needs %s, which the ops Role does not allow", cmd, req)
 		}
 	}
 	// And the translation is not a rubber stamp: these are refused.
@@ -280,8 +262,6 @@ func TestChartOpsRunbookCommandsAreAllowed(t *testing.T) {
 		for _, req := range kubectlRequests(t, cmd) {
 			denied = denied || !(rbacRoleAllows(role, req) || rbacDefaultAllowed(req))
 		}
-		if !denied {
-			t.Errorf("%s is allowed, want Forbidden", cmd)
-		}
+		assert.True(t, denied, "%s is allowed, want Forbidden", cmd)
 	}
 }

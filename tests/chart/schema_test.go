@@ -3,8 +3,10 @@ package chart
 // values.schema.json: what it refuses, with the message a user sees.
 
 import (
-	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/todo-chatbot/todo-chatbot/tests/internal/fixture"
 )
@@ -47,28 +49,19 @@ func TestChartSchemaRejectsBadValues(t *testing.T) {
 		{"extra subject of unknown kind", `ops: {extraSubjects: [{kind: Robot, name: r2}]}`, []string{"/ops/extraSubjects/0/kind"}},
 		{"service account subject without namespace", `ops: {extraSubjects: [{kind: ServiceAccount, name: kagent-tools}]}`, []string{"/ops/extraSubjects/0", "namespace"}},
 	}
-	if len(cases) < 10 {
-		t.Fatal("at least ten bad-value cases")
-	}
+	require.GreaterOrEqual(t, len(cases), 10, "at least ten bad-value cases")
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := fixture.RenderFiles(t, fixture.Merge(base, fixture.ValuesYAML(t, c.values)))
-			if err == nil {
-				t.Fatalf("values %s were accepted", c.values)
-			}
+			require.Error(t, err, "values %s were accepted", c.values)
 			msg := err.Error()
-			if !strings.Contains(msg, "values don't meet the specifications of the schema") {
-				t.Errorf("not a schema error: %v", err)
-			}
+			assert.Contains(t, msg, "values don't meet the specifications of the schema", "not a schema error")
 			for _, w := range c.want {
-				if !strings.Contains(msg, w) {
-					t.Errorf("error does not name %q:\n%s", w, msg)
-				}
+				assert.Contains(t, msg, w, "error does not name %q", w)
 			}
 		})
 	}
 	// And the good values pass (the scenarios render above; here the bare defaults too).
-	if _, err := fixture.RenderFiles(t, fixture.ValuesYAML(t, `existingSecret: s`)); err != nil {
-		t.Errorf("defaults with existingSecret rejected: %v", err)
-	}
+	_, err := fixture.RenderFiles(t, fixture.ValuesYAML(t, `existingSecret: s`))
+	assert.NoError(t, err, "defaults with existingSecret rejected")
 }

@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 
@@ -36,23 +39,18 @@ llm: {provider: openai, baseURL: "https://llm.example.com/v1", model: m}`)),
 	// The program's stacks: the Secret is Pulumi's, and no secret it holds reaches the chart.
 	for _, stack := range []string{"dev", "prod"} {
 		r := fixture.Render(t, fixture.ProgramValues(t, stack))
-		if n := len(r.ByKind("Secret")); n != 0 {
-			t.Errorf("%s: the chart rendered %d Secret(s); the program makes its own", stack, n)
-		}
+		assert.Empty(t, r.ByKind("Secret"), "%s: the chart rendered a Secret; the program makes its own", stack)
 		for _, m := range r.Manifests {
 			for key, secret := range fixture.Secrets {
-				if strings.Contains(m.YAML, secret) || strings.Contains(m.YAML, base64.StdEncoding.EncodeToString([]byte(secret))) {
-					t.Errorf("%s: %s/%s contains the program's %s", stack, m.Kind, m.Name, key)
-				}
+				assert.False(t, strings.Contains(m.YAML, secret) || strings.Contains(m.YAML, base64.StdEncoding.EncodeToString([]byte(secret))),
+					"%s: %s/%s contains the program's %s", stack, m.Kind, m.Name, key)
 			}
 		}
 	}
 	for name, vals := range variants {
 		r := fixture.Render(t, vals)
 		secrets := r.ByKind("Secret")
-		if len(secrets) != 1 {
-			t.Fatalf("%s: want exactly one Secret, got %d", name, len(secrets))
-		}
+		require.Len(t, secrets, 1, "%s: want exactly one Secret", name)
 		s := secrets[0].Obj.(*corev1.Secret)
 		found := map[string]bool{}
 		for _, v := range s.Data {
@@ -62,27 +60,21 @@ llm: {provider: openai, baseURL: "https://llm.example.com/v1", model: m}`)),
 				}
 			}
 		}
-		if len(found) < 3 {
-			t.Errorf("%s: the Secret holds only %d of the sentinel values", name, len(found))
-		}
+		assert.GreaterOrEqual(t, len(found), 3, "%s: the Secret holds only %d of the sentinel values", name, len(found))
 		for _, m := range r.Manifests {
 			if m.Kind == "Secret" {
 				continue
 			}
 			for _, sentinel := range sentinels {
 				b64 := base64.StdEncoding.EncodeToString([]byte(sentinel))
-				if strings.Contains(m.YAML, sentinel) || strings.Contains(m.YAML, b64) {
-					t.Errorf("%s: %s/%s contains a secret value", name, m.Kind, m.Name)
-				}
+				assert.False(t, strings.Contains(m.YAML, sentinel) || strings.Contains(m.YAML, b64), "%s: %s/%s contains a secret value", name, m.Kind, m.Name)
 			}
 		}
 		for _, f := range []string{"NOTES.txt"} {
 			for k, content := range r.Files {
 				if strings.HasSuffix(k, f) {
 					for _, sentinel := range sentinels {
-						if strings.Contains(content, sentinel) {
-							t.Errorf("%s: %s shows a secret value", name, f)
-						}
+						assert.NotContains(t, content, sentinel, "%s: %s shows a secret value", name, f)
 					}
 				}
 			}
@@ -90,16 +82,12 @@ llm: {provider: openai, baseURL: "https://llm.example.com/v1", model: m}`)),
 		// Belt and braces on the typed objects: ConfigMap data and env literals.
 		for _, m := range r.ByKind("ConfigMap") {
 			for k, v := range m.Obj.(*corev1.ConfigMap).Data {
-				if looksSecret(v) {
-					t.Errorf("%s: ConfigMap %s key %s holds a secret", name, m.Name, k)
-				}
+				assert.False(t, looksSecret(v), "%s: ConfigMap %s key %s holds a secret", name, m.Name, k)
 			}
 		}
 		for _, p := range podTemplates(r) {
 			for k, v := range envLiterals(p.spec) {
-				if looksSecret(v) {
-					t.Errorf("%s: %s env %s is a secret literal", name, p.what, k)
-				}
+				assert.False(t, looksSecret(v), "%s: %s env %s is a secret literal", name, p.what, k)
 			}
 		}
 	}
@@ -118,9 +106,7 @@ func looksSecret(v string) bool {
 func secretRefs(t *testing.T, r fixture.Rendering, deployment string) map[string]corev1.SecretKeySelector {
 	t.Helper()
 	m, ok := r.Find("Deployment", deployment)
-	if !ok {
-		t.Fatalf("Deployment %s not rendered", deployment)
-	}
+	require.True(t, ok, "Deployment %s not rendered", deployment)
 	out := map[string]corev1.SecretKeySelector{}
 	for _, e := range m.Obj.(*appsv1.Deployment).Spec.Template.Spec.Containers[0].Env {
 		if e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil {
@@ -135,29 +121,23 @@ func TestChartExistingSecret(t *testing.T) {
 existingSecret: `+existingSecret+`
 llm: {provider: openai, baseURL: "https://llm.example.com/v1", model: m}`)
 	r := fixture.Render(t, vals)
-	if n := len(r.ByKind("Secret")); n != 0 {
-		t.Fatalf("existingSecret set but %d Secret(s) rendered", n)
-	}
+	require.Empty(t, r.ByKind("Secret"), "existingSecret set but a Secret rendered")
 	refs := secretRefs(t, r, fullname+"-backend")
 	want := map[string]string{"JWT_SECRET": "jwt-secret", "PGPASSWORD": "postgres-password", "LLM_API_KEY": "llm-api-key"}
 	for env, key := range want {
 		ref, ok := refs[env]
-		if !ok || ref.Name != existingSecret || ref.Key != key {
-			t.Errorf("%s: secretKeyRef %+v, want %s/%s", env, ref, existingSecret, key)
-		}
+		assert.True(t, ok && ref.Name == existingSecret && ref.Key == key, "%s: secretKeyRef %+v, want %s/%s", env, ref, existingSecret, key)
 	}
 	m, _ := r.Find("StatefulSet", fullname+"-postgresql")
 	for _, e := range m.Obj.(*appsv1.StatefulSet).Spec.Template.Spec.Containers[0].Env {
-		if e.Name == "POSTGRES_PASSWORD" && (e.ValueFrom == nil || e.ValueFrom.SecretKeyRef.Name != existingSecret ||
-			e.ValueFrom.SecretKeyRef.Key != "postgres-password") {
-			t.Errorf("postgres reads its password from %+v", e.ValueFrom)
+		if e.Name == "POSTGRES_PASSWORD" {
+			assert.True(t, e.ValueFrom != nil && e.ValueFrom.SecretKeyRef.Name == existingSecret && e.ValueFrom.SecretKeyRef.Key == "postgres-password",
+				"postgres reads its password from %+v", e.ValueFrom)
 		}
 	}
 	// Offline agent: no LLM key at all.
 	r = fixture.Render(t, map[string]any{"existingSecret": existingSecret})
-	if _, ok := secretRefs(t, r, fullname+"-backend")["LLM_API_KEY"]; ok {
-		t.Error("LLM_API_KEY referenced although llm.provider is offline")
-	}
+	assert.NotContains(t, secretRefs(t, r, fullname+"-backend"), "LLM_API_KEY", "LLM_API_KEY referenced although llm.provider is offline")
 }
 
 // Without existingSecret, each secret the configuration needs is required, by name.
@@ -173,8 +153,6 @@ func TestChartRequiredSecrets(t *testing.T) {
 	}
 	for _, c := range cases {
 		_, err := fixture.RenderFiles(t, fixture.ValuesYAML(t, c.values))
-		if err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("values %s: error %v, want one containing %q", c.values, err, c.want)
-		}
+		assert.ErrorContains(t, err, c.want, "values %s", c.values)
 	}
 }
