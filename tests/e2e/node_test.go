@@ -428,11 +428,7 @@ func (a *appClient) forward(t *testing.T) {
 	t.Helper()
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.cmd != nil {
-		_ = a.cmd.Process.Kill()
-		_ = a.cmd.Wait()
-		a.cmd = nil
-	}
+	a.stopForwardLocked()
 	svc := frontendService(t)
 	cmd := exec.Command("kubectl", "--context", os.Getenv("TODO_E2E_CONTEXT"), "-n", namespace,
 		"port-forward", "--address", "127.0.0.1", "svc/"+svc.name, fmt.Sprintf(":%d", svc.port))
@@ -484,6 +480,11 @@ func frontendService(t *testing.T) serviceRef {
 func (a *appClient) close() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	a.stopForwardLocked()
+}
+
+// stopForwardLocked ends the running port-forward, if any (a.mu held).
+func (a *appClient) stopForwardLocked() {
 	if a.cmd != nil {
 		_ = a.cmd.Process.Kill()
 		_ = a.cmd.Wait()
