@@ -273,7 +273,9 @@ func TestRealNode(t *testing.T) {
 			}
 			return fmt.Errorf("namespace still there: %q %v", out, err)
 		})
-		eventually(t, 60*time.Second, "no sandbox or container of the namespace on the node", func() error {
+		// The kubelet removes a deleted pod's exited containers and sandbox in its container
+		// garbage collection, which runs once a minute: allow two rounds.
+		eventually(t, 150*time.Second, "no sandbox or container of the namespace on the node", func() error {
 			// Sandboxes in any state, and containers in any state (-a), of the namespace.
 			for _, args := range [][]string{{"pods"}, {"ps", "-a"}} {
 				cmd := exec.Command("crictl", append(args, "--namespace", namespace, "-q")...)
