@@ -100,14 +100,7 @@ func TestMigrateOnStartFalse(t *testing.T) {
 	t.Parallel()
 	url := freshDB(t)
 	cfg := cfgFor(t, map[string]string{"DATABASE_URL": url, "MIGRATE_ON_START": "false"})
-	ctx, cancel := context.WithCancel(context.Background())
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- server.Run(ctx, cfg, quiet(), ln) }()
-	waitUp(t, "http://"+ln.Addr().String())
+	_, cancel, done := runServer(t, cfg)
 	conn, err := pgx.Connect(context.Background(), url)
 	if err != nil {
 		t.Fatal(err)
@@ -122,6 +115,22 @@ func TestMigrateOnStartFalse(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
+}
+
+// runServer starts server.Run on a free loopback port and returns once it answers. cancel is
+// what SIGTERM is to the process; done receives Run's result.
+func runServer(t *testing.T, cfg *config.Config) (base string, cancel context.CancelFunc, done <-chan error) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ch := make(chan error, 1)
+	go func() { ch <- server.Run(ctx, cfg, quiet(), ln) }()
+	base = "http://" + ln.Addr().String()
+	waitUp(t, base)
+	return base, cancel, ch
 }
 
 func waitUp(t *testing.T, base string) {
@@ -154,15 +163,7 @@ func TestGracefulShutdown(t *testing.T) {
 	const drain = 1500 * time.Millisecond
 	cfg := cfgFor(t, map[string]string{"LLM_PROVIDER": "openai", "LLM_BASE_URL": llm.URL, "LLM_MODEL": "m", "LLM_API_KEY": "k",
 		"SHUTDOWN_TIMEOUT": "10s", "DRAIN_WINDOW": drain.String()})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + ln.Addr().String()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- server.Run(ctx, cfg, quiet(), ln) }()
-	waitUp(t, base)
+	base, cancel, done := runServer(t, cfg)
 	token := signupToken(t, base)
 
 	type result struct {
@@ -200,6 +201,7 @@ func TestGracefulShutdown(t *testing.T) {
 		return resp.StatusCode, nil
 	}
 	for ready := 200; ready == 200; time.Sleep(10 * time.Millisecond) {
+		var err error
 		if ready, err = get("/readyz"); err != nil || time.Since(sigterm) > drain/2 {
 			t.Fatalf("readyz after SIGTERM: %d %v", ready, err)
 		}
@@ -262,15 +264,7 @@ func TestShutdownCutsRequestsAndSaysSo(t *testing.T) {
 	defer llm.Close()
 	cfg := cfgFor(t, map[string]string{"LLM_PROVIDER": "openai", "LLM_BASE_URL": llm.URL, "LLM_MODEL": "m", "LLM_API_KEY": "k",
 		"SHUTDOWN_TIMEOUT": "300ms", "DRAIN_WINDOW": "0s"})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + ln.Addr().String()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- server.Run(ctx, cfg, quiet(), ln) }()
-	waitUp(t, base)
+	base, cancel, done := runServer(t, cfg)
 	token := signupToken(t, base)
 	go func() {
 		req, _ := http.NewRequest("POST", base+"/api/chat", strings.NewReader(`{"message":"add cut short"}`))
@@ -349,16 +343,8 @@ func TestDeadlineCancelsTheStatementInPostgres(t *testing.T) {
 	url := freshDB(t)
 	// A long statement_timeout, so that only the request's own deadline can stop the wait.
 	cfg := cfgFor(t, map[string]string{"DATABASE_URL": url + "&statement_timeout=60000", "REQUEST_TIMEOUT": "500ms"})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + ln.Addr().String()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- server.Run(ctx, cfg, quiet(), ln) }()
+	base, cancel, done := runServer(t, cfg)
 	defer func() { cancel(); <-done }()
-	waitUp(t, base)
 	token := signupToken(t, base)
 
 	bg := context.Background()
