@@ -465,18 +465,34 @@ type serviceRef struct {
 	port int
 }
 
+// clusterServices maps each component to its ClusterIP Service (reached through kube-proxy; a
+// headless one is left out), failing when a component has two.
+func clusterServices(t *testing.T) map[string]serviceRef {
+	t.Helper()
+	var list objList
+	kubectlJSON(t, &list, "-n", namespace, "get", "services")
+	svcs := map[string]serviceRef{}
+	for _, s := range list.Items {
+		ports, _ := get(s, "spec", "ports").([]any)
+		comp := fmt.Sprint(get(s, "metadata", "labels", "app.kubernetes.io/component"))
+		if len(ports) == 0 || get(s, "spec", "clusterIP") == "None" {
+			continue
+		}
+		if prev, dup := svcs[comp]; dup {
+			t.Fatalf("two ClusterIP Services for %s: %s and %v", comp, prev.name, get(s, "metadata", "name"))
+		}
+		svcs[comp] = serviceRef{name: fmt.Sprint(get(s, "metadata", "name")), port: num(get(ports[0], "port"))}
+	}
+	return svcs
+}
+
 func frontendService(t *testing.T) serviceRef {
 	t.Helper()
-	var svcs objList
-	kubectlJSON(t, &svcs, "-n", namespace, "get", "services", "-l", "app.kubernetes.io/component=frontend")
-	if len(svcs.Items) != 1 {
-		t.Fatalf("%d frontend Services, want 1", len(svcs.Items))
+	svc, ok := clusterServices(t)["frontend"]
+	if !ok {
+		t.Fatal("no frontend Service with a port")
 	}
-	ports, _ := get(svcs.Items[0], "spec", "ports").([]any)
-	if len(ports) == 0 {
-		t.Fatal("the frontend Service has no port")
-	}
-	return serviceRef{name: fmt.Sprint(get(svcs.Items[0], "metadata", "name")), port: num(get(ports[0], "port"))}
+	return svc
 }
 
 func (a *appClient) close() {
@@ -714,17 +730,7 @@ func procIdentity(pid int) (uid string, readOnlyRoot bool, err error) {
 // backend → PostgreSQL by Service names, so DNS too); here, from the frontend pod the backend
 // answers while PostgreSQL does not, and a pod the policies do not name reaches neither.
 func checkNetworkPolicies(t *testing.T) {
-	svcs := map[string]serviceRef{}
-	var list objList
-	kubectlJSON(t, &list, "-n", namespace, "get", "services")
-	for _, s := range list.Items {
-		ports, _ := get(s, "spec", "ports").([]any)
-		comp := fmt.Sprint(get(s, "metadata", "labels", "app.kubernetes.io/component"))
-		// The ClusterIP Service (through kube-proxy), not a headless one.
-		if len(ports) > 0 && get(s, "spec", "clusterIP") != "None" {
-			svcs[comp] = serviceRef{name: fmt.Sprint(get(s, "metadata", "name")), port: num(get(ports[0], "port"))}
-		}
-	}
+	svcs := clusterServices(t)
 	backend, pg := svcs["backend"], svcs["postgresql"]
 	if backend.name == "" || pg.name == "" {
 		t.Fatalf("backend/postgresql Services not found: %v", svcs)
