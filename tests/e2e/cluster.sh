@@ -87,19 +87,23 @@ rss_mib() {
   echo $(( total / 1024 ))
 }
 
+# stop_proc NAME: TERM the process started as NAME (its pid file in $DIR), KILL it after 10 s.
+stop_proc() {
+  local pid
+  [ -f "$DIR/$1.pid" ] || return 0
+  pid=$(cat "$DIR/$1.pid")
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+  kill -KILL "$pid" 2>/dev/null || true
+  rm -f "$DIR/$1.pid"
+}
+
 stop() {
-  local p pid
+  local p
   [ -d "$DIR" ] || return 0
   # The node first: its pods' sandboxes are released through the CNI plugins while they can be.
   if [ "$TIER" = node ]; then BIN=$(bin_dir); node_stop || log "node clean-up incomplete (see above)"; fi
-  for p in kwok kube-scheduler kube-controller-manager kube-apiserver etcd; do
-    [ -f "$DIR/$p.pid" ] || continue
-    pid=$(cat "$DIR/$p.pid")
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-    kill -KILL "$pid" 2>/dev/null || true
-    rm -f "$DIR/$p.pid"
-  done
+  for p in kwok kube-scheduler kube-controller-manager kube-apiserver etcd; do stop_proc "$p"; done
   rm -rf "$DIR"
 }
 

@@ -291,28 +291,18 @@ node_start() {
   kc -n default delete pod e2e-probe --wait=false >/dev/null
 }
 
-node_kill() {
-  local p=$1 pid
-  [ -f "$DIR/$p.pid" ] || return 0
-  pid=$(cat "$DIR/$p.pid")
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-  kill -KILL "$pid" 2>/dev/null || true
-  rm -f "$DIR/$p.pid"
-}
-
 # stop: pods and sandboxes first (so the CNI plugins release their addresses and chains), then
 # the node's daemons, then whatever is left on the host.
 node_stop() {
   local sock=$DIR/containerd/containerd.sock t0
   t0=$(date +%s)
-  node_kill kubelet
+  stop_proc kubelet
   if [ -S "$sock" ] && ctr_ version >/dev/null 2>&1; then
     [ -x "$BIN/crictl" ] && { crictl_ rmp -fa >/dev/null 2>&1 || true; }
   fi
-  node_kill kube-router
-  node_kill kube-proxy
-  node_kill containerd
+  stop_proc kube-router
+  stop_proc kube-proxy
+  stop_proc containerd
   # Shims and container processes that outlived containerd.
   pkill -KILL -f "containerd-shim-runc-v2 .*$DIR/containerd" 2>/dev/null || true
   node_kill_cgroups
