@@ -53,13 +53,13 @@ trap stop_buildkitd EXIT
 
 # --- the Debian rootfs every stand-in starts from -------------------------------------------
 # Keyed by the recipe; made once per machine (~80 s) and kept outside the clone.
-ROOTFS_RECIPE="debootstrap --variant=minbase bookworm http://deb.debian.org/debian"
-ROOTFS_DIR="$CACHE/rootfs-$(echo "$ROOTFS_RECIPE" | sha256sum | cut -c1-12)"
+ROOTFS_VARIANT=minbase ROOTFS_SUITE=bookworm ROOTFS_MIRROR=http://deb.debian.org/debian
+ROOTFS_DIR="$CACHE/rootfs-$(echo "debootstrap --variant=$ROOTFS_VARIANT $ROOTFS_SUITE $ROOTFS_MIRROR" | sha256sum | cut -c1-12)"
 if [ ! -f "$ROOTFS_DIR/rootfs.tar" ]; then
   t0=$(date +%s)
   log "debootstrap bookworm (minbase) ..."
   rm -rf "$ROOTFS_DIR.tmp"; mkdir -p "$ROOTFS_DIR.tmp"
-  debootstrap --variant=minbase bookworm "$ROOTFS_DIR.tmp/root" http://deb.debian.org/debian > "$ROOTFS_DIR.tmp/debootstrap.log" 2>&1 \
+  debootstrap --variant="$ROOTFS_VARIANT" "$ROOTFS_SUITE" "$ROOTFS_DIR.tmp/root" "$ROOTFS_MIRROR" > "$ROOTFS_DIR.tmp/debootstrap.log" 2>&1 \
     || { tail -n 20 "$ROOTFS_DIR.tmp/debootstrap.log" >&2; exit 1; }
   rm -rf "$ROOTFS_DIR.tmp/root/var/cache/apt/archives/"*.deb "$ROOTFS_DIR.tmp/root/var/lib/apt/lists/"*
   tar --numeric-owner -C "$ROOTFS_DIR.tmp/root" -cf "$ROOTFS_DIR.tmp/rootfs.tar" .
