@@ -28,7 +28,9 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 start=$(date +%s)
-eval "$(bash "$HERE/cluster.sh" start)"
+# The assignment, not eval's argument, carries start's exit status to set -e.
+cluster_env=$(bash "$HERE/cluster.sh" start) || { echo "e2e: FAILED: the cluster did not start (see above)"; exit 1; }
+eval "$cluster_env"
 echo "e2e: cluster ready in $(( $(date +%s) - start ))s (RSS $(bash "$HERE/cluster.sh" rss) MiB)"
 
 cd "$HERE"

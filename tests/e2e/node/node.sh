@@ -284,11 +284,45 @@ node_start() {
   wait_for "the default ServiceAccount (controller manager)" kc -n default get serviceaccount default
   node_addons
   wait_for "CoreDNS Ready" coredns_ready
+  wait_for "a ready kube-dns endpoint (EndpointSlice)" kube_dns_endpoint_ready
   # One pod through scheduler, kubelet, containerd, CNI, kube-proxy and CoreDNS proves the chain.
+  # It asks again for a while: kube-proxy programs the kube-dns endpoint a moment after the
+  # EndpointSlice says it is ready, and until then the Service answers "connection refused".
+  # shellcheck disable=SC2016 # the loop runs in the pod's shell
   kc -n default run e2e-probe --image="$TEST_IMAGE" --image-pull-policy=Never --restart=Never \
-    --command -- nslookup kubernetes.default.svc.cluster.local >/dev/null
-  wait_for "a probe pod to resolve kubernetes.default (DNS through a Service)" pod_phase_is default e2e-probe Succeeded
+    --command -- sh -c 'i=0; while [ $i -lt 30 ]; do nslookup kubernetes.default.svc.cluster.local && exit 0; i=$((i+1)); sleep 2; done; exit 1' >/dev/null
+  if ! wait_for "a probe pod to resolve kubernetes.default (DNS through a Service)" probe_finished ||
+    ! pod_phase_is default e2e-probe Succeeded; then
+    log "the probe pod could not resolve kubernetes.default through the kube-dns Service:"
+    node_dns_diagnostics
+    return 1
+  fi
   kc -n default delete pod e2e-probe --wait=false >/dev/null
+}
+
+kube_dns_endpoint_ready() {
+  [ -n "$(kc -n kube-system get endpointslices -l kubernetes.io/service-name=kube-dns \
+    -o jsonpath='{.items[*].endpoints[?(@.conditions.ready==true)].addresses[0]}')" ]
+}
+probe_finished() { pod_phase_is default e2e-probe Succeeded || pod_phase_is default e2e-probe Failed; }
+
+# What tells a DNS failure's cause apart, printed where a CI log shows it: the probe's own output,
+# the endpoint, the rules kube-proxy wrote for kube-dns, the sysctls the bridge path needs and the
+# last words of kube-proxy, kube-router and CoreDNS.
+node_dns_diagnostics() {
+  {
+    echo "--- probe pod (phase $(kc -n default get pod e2e-probe -o jsonpath='{.status.phase}' 2>&1)):"
+    kc -n default logs e2e-probe --tail=8 2>&1
+    echo "--- pods and the kube-dns EndpointSlice:"
+    kc get pods -A -o wide 2>&1
+    kc -n kube-system get endpointslices -l kubernetes.io/service-name=kube-dns -o wide 2>&1
+    echo "--- iptables rules for kube-dns and rejects:"
+    iptables-save 2>&1 | grep -E "kube-dns|REJECT|KUBE-POSTROUTING|KUBE-MARK" | head -n 20
+    echo "--- sysctls: $(sysctl -n net.ipv4.ip_forward net.bridge.bridge-nf-call-iptables 2>&1 | tr '\n' ' ')"
+    echo "--- kube-proxy:"; tail -n 8 "$DIR/logs/kube-proxy.log"
+    echo "--- kube-router:"; tail -n 5 "$DIR/logs/kube-router.log"
+    echo "--- coredns:"; kc -n kube-system logs deploy/coredns --tail=8 2>&1
+  } | sed 's/^/  /' >&2
 }
 
 # stop: pods and sandboxes first (so the CNI plugins release their addresses and chains), then

@@ -61,7 +61,9 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 t=$(date +%s)
-eval "$(bash "$E2E/cluster.sh" start)"
+# The assignment, not eval's argument, carries start's exit status to set -e.
+cluster_env=$(bash "$E2E/cluster.sh" start) || { echo "e2e-node: FAILED: the cluster did not start (see above)"; exit 1; }
+eval "$cluster_env"
 echo "e2e-node: cluster with a real node ready in $(since "$t") (RSS $(bash "$E2E/cluster.sh" rss) MiB)"
 
 export CONTAINER_RUNTIME_ENDPOINT="unix://$TODO_E2E_DIR/containerd/containerd.sock"
