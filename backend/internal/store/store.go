@@ -31,12 +31,15 @@ type DB interface {
 
 // Store runs the queries on the pool, or (from InTx) on one transaction.
 type Store struct {
-	db   DB
-	pool *pgxpool.Pool
+	db    DB
+	pool  *pgxpool.Pool
+	lists *listBatcher // nil in a transaction
 }
 
 // New returns a Store over pool.
-func New(pool *pgxpool.Pool) *Store { return &Store{db: pool, pool: pool} }
+func New(pool *pgxpool.Pool) *Store {
+	return &Store{db: pool, pool: pool, lists: &listBatcher{pool: pool}}
+}
 
 // Tx is a Store bound to one open transaction.
 type Tx struct {
@@ -196,23 +199,43 @@ func (s *Store) CreateTask(ctx context.Context, userID int64, title, description
 }
 
 // ListTasks returns userID's tasks ordered by id, filtered by status (all|pending|completed).
+// Outside a transaction, concurrent calls share round trips (listBatcher).
 func (s *Store) ListTasks(ctx context.Context, userID int64, status string) ([]Task, error) {
-	var rows pgx.Rows
-	var err error
+	if s.lists != nil {
+		tasks, err := s.lists.list(ctx, userID, status)
+		if err != nil {
+			return nil, fmt.Errorf("list tasks: %w", err)
+		}
+		return tasks, nil
+	}
+	sql, args := listQuery(userID, status)
+	rows, err := s.db.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list tasks: %w", err)
+	}
+	tasks, err := collectTasks(rows)
+	if err != nil {
+		return nil, fmt.Errorf("list tasks: %w", err)
+	}
+	return tasks, nil
+}
+
+// listQuery is ListTasks' statement and arguments.
+func listQuery(userID int64, status string) (string, []any) {
 	switch status {
 	case StatusPending, StatusCompleted:
-		rows, err = s.db.Query(ctx,
-			"SELECT "+taskCols+" FROM tasks WHERE user_id = $1 AND deleted_at IS NULL AND completed = $2 ORDER BY id",
-			userID, status == StatusCompleted)
+		return "SELECT " + taskCols + " FROM tasks WHERE user_id = $1 AND deleted_at IS NULL AND completed = $2 ORDER BY id",
+			[]any{userID, status == StatusCompleted}
 	default:
-		rows, err = s.db.Query(ctx, "SELECT "+taskCols+" FROM tasks WHERE user_id = $1 AND deleted_at IS NULL ORDER BY id", userID)
+		return "SELECT " + taskCols + " FROM tasks WHERE user_id = $1 AND deleted_at IS NULL ORDER BY id", []any{userID}
 	}
-	if err != nil {
-		return nil, fmt.Errorf("list tasks: %w", err)
-	}
+}
+
+// collectTasks reads every row of rows as a Task (never nil: an empty list is []).
+func collectTasks(rows pgx.Rows) ([]Task, error) {
 	tasks, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Task, error) { return scanTask(r) })
 	if err != nil {
-		return nil, fmt.Errorf("list tasks: %w", err)
+		return nil, err
 	}
 	if tasks == nil {
 		tasks = []Task{}
