@@ -41,45 +41,6 @@ func New(pool *pgxpool.Pool) *Store {
 	return &Store{db: pool, pool: pool, lists: &listBatcher{pool: pool}}
 }
 
-// Tx is a Store bound to one open transaction.
-type Tx struct {
-	*Store
-	tx pgx.Tx
-}
-
-// Begin opens a transaction; ctx bounds only the BEGIN (each query takes its own context).
-func (s *Store) Begin(ctx context.Context) (*Tx, error) {
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("begin: %w", err)
-	}
-	return &Tx{Store: &Store{db: tx}, tx: tx}, nil
-}
-
-// Commit commits the transaction.
-func (t *Tx) Commit(ctx context.Context) error {
-	if err := t.tx.Commit(ctx); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	return nil
-}
-
-// Rollback ends the transaction if it is still open (safe after Commit).
-func (t *Tx) Rollback(ctx context.Context) { _ = t.tx.Rollback(ctx) }
-
-// InTx runs fn in one transaction: committed if fn returns nil, rolled back otherwise.
-func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
-	tx, err := s.Begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback(context.WithoutCancel(ctx))
-	if err := fn(tx); err != nil {
-		return err
-	}
-	return tx.Commit(ctx)
-}
-
 // User is an account.
 type User struct {
 	ID           int64  `json:"id"`

@@ -1,0 +1,204 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Tx is a Store bound to one transaction. Its BEGIN travels with its first statement, in one
+// pipeline: every write and every chat turn costs one round trip fewer than BEGIN on its own.
+// COMMIT is always sent on its own, once the statements' results are in: a statement that
+// never answered (deadline, lost connection) finds no COMMIT and rolls back.
+type Tx struct {
+	*Store
+	tx *lazyTx
+}
+
+// Begin takes a connection for a transaction; ctx bounds only that wait (each query takes its
+// own context).
+func (s *Store) Begin(ctx context.Context) (*Tx, error) {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	lt := &lazyTx{conn: conn}
+	return &Tx{Store: &Store{db: lt}, tx: lt}, nil
+}
+
+// Commit commits the transaction (nothing to do if no statement ran) and gives the
+// connection back.
+func (t *Tx) Commit(ctx context.Context) error {
+	lt := t.tx
+	if lt.conn == nil {
+		return fmt.Errorf("commit: %w", pgx.ErrTxClosed)
+	}
+	defer lt.release()
+	if !lt.begun {
+		return nil
+	}
+	tag, err := lt.conn.Exec(ctx, "COMMIT")
+	if err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	if tag.String() == "ROLLBACK" { // a statement of the transaction had failed
+		return fmt.Errorf("commit: %w", pgx.ErrTxCommitRollback)
+	}
+	return nil
+}
+
+// Rollback ends the transaction if it is still open (safe after Commit).
+func (t *Tx) Rollback(ctx context.Context) {
+	lt := t.tx
+	if lt.conn == nil {
+		return
+	}
+	if lt.begun {
+		// On failure the pool closes the connection, which ends the transaction too: it
+		// never takes back a connection still inside one.
+		_, _ = lt.conn.Exec(ctx, "ROLLBACK")
+	}
+	lt.release()
+}
+
+// InTx runs fn in one transaction: committed if fn returns nil, rolled back otherwise.
+func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	tx, err := s.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
+// lazyTx is the DB of a Tx: a pool connection that sends BEGIN in front of the first
+// statement.
+type lazyTx struct {
+	conn  *pgxpool.Conn // nil once committed or rolled back
+	begun bool
+}
+
+func (lt *lazyTx) release() {
+	lt.conn.Release()
+	lt.conn = nil
+}
+
+// first sends BEGIN and the first statement together and reads BEGIN's result. If BEGIN
+// failed, nothing of the batch reached PostgreSQL (its deadline had passed, an argument could
+// not be encoded) or the connection is gone: the next statement must carry BEGIN again.
+func (lt *lazyTx) first(ctx context.Context, b *pgx.Batch) (pgx.BatchResults, error) {
+	withBegin := &pgx.Batch{QueuedQueries: append([]*pgx.QueuedQuery{{SQL: "BEGIN"}}, b.QueuedQueries...)}
+	br := lt.conn.SendBatch(ctx, withBegin)
+	if _, err := br.Exec(); err != nil {
+		_ = br.Close()
+		return nil, err
+	}
+	lt.begun = true
+	return br, nil
+}
+
+func (lt *lazyTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	if lt.begun {
+		return lt.conn.Exec(ctx, sql, args...)
+	}
+	b := &pgx.Batch{}
+	b.Queue(sql, args...)
+	br, err := lt.first(ctx, b)
+	if err != nil {
+		return pgconn.CommandTag{}, err
+	}
+	tag, err := br.Exec()
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	return tag, err
+}
+
+func (lt *lazyTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	if lt.begun {
+		return lt.conn.Query(ctx, sql, args...)
+	}
+	b := &pgx.Batch{}
+	b.Queue(sql, args...)
+	br, err := lt.first(ctx, b)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := br.Query()
+	if err != nil {
+		_ = br.Close()
+		return nil, err
+	}
+	return &batchRows{Rows: rows, br: br}, nil
+}
+
+func (lt *lazyTx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	rows, err := lt.Query(ctx, sql, args...)
+	return &lazyRow{rows: rows, err: err}
+}
+
+// SendBatch runs b in the transaction; BEGIN goes first on its own (no query of ours sends a
+// batch inside a transaction).
+func (lt *lazyTx) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
+	if !lt.begun {
+		if _, err := lt.conn.Exec(ctx, "BEGIN"); err == nil {
+			lt.begun = true
+		}
+	}
+	return lt.conn.SendBatch(ctx, b)
+}
+
+// batchRows are the rows of a statement sent with BEGIN: closing them also ends the batch.
+type batchRows struct {
+	pgx.Rows
+	br     pgx.BatchResults
+	closed bool
+	err    error
+}
+
+func (r *batchRows) Close() {
+	if r.closed {
+		return
+	}
+	r.closed = true
+	r.Rows.Close()
+	r.err = r.br.Close()
+}
+
+func (r *batchRows) Err() error {
+	if err := r.Rows.Err(); err != nil {
+		return err
+	}
+	return r.err
+}
+
+// lazyRow is QueryRow's answer: pgx's own single-row rules (ErrNoRows, the first row only).
+type lazyRow struct {
+	rows pgx.Rows
+	err  error
+}
+
+func (r *lazyRow) Scan(dest ...any) error {
+	if r.err != nil {
+		return r.err
+	}
+	defer r.rows.Close()
+	if !r.rows.Next() {
+		r.rows.Close()
+		if err := r.rows.Err(); err != nil {
+			return err
+		}
+		return pgx.ErrNoRows
+	}
+	if err := r.rows.Scan(dest...); err != nil {
+		return err
+	}
+	r.rows.Close()
+	return r.rows.Err()
+}
