@@ -1,8 +1,21 @@
--- wrk script for bench/backend.sh: method, body, token and Accept come from the environment;
+-- wrk script for bench/backend.sh: method, body, tokens and Accept come from the environment;
 -- done() prints one machine-readable RESULT line.
-local token = os.getenv("BENCH_TOKEN")
+-- BENCH_TOKEN is one user's; BENCH_TOKENS (comma-separated) spreads the requests over several
+-- users, one after the other.
+local tokens = {}
+for t in string.gmatch(os.getenv("BENCH_TOKENS") or os.getenv("BENCH_TOKEN"), "[^,]+") do
+  tokens[#tokens + 1] = "Bearer " .. t
+end
 wrk.method = os.getenv("BENCH_METHOD") or "GET"
-wrk.headers["Authorization"] = "Bearer " .. token
+wrk.headers["Authorization"] = tokens[1]
+if #tokens > 1 then
+  local n = 0
+  request = function()
+    n = n + 1
+    wrk.headers["Authorization"] = tokens[n % #tokens + 1]
+    return wrk.format()
+  end
+end
 local accept = os.getenv("BENCH_ACCEPT")
 if accept and accept ~= "" then
   wrk.headers["Accept"] = accept

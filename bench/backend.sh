@@ -3,13 +3,15 @@
 #
 # Builds the server, starts it on 127.0.0.1 against a throwaway PostgreSQL (scripts/
 # with-postgres.sh, or TEST_DATABASE_URL if set), seeds users and tasks, then runs wrk at
-# CONNS connections for DURATION each on GET /api/tasks, POST /api/tasks, POST /api/chat
-# (offline brain) and MCP tools/call list_tasks (POST /mcp), and pgbench with the equivalent
-# single-row SELECT at the same client count.
+# CONNS connections for DURATION each on GET /api/tasks (one user's one-task list),
+# POST /api/tasks (USERS users, and one user), POST /api/chat (offline brain, USERS users) and
+# MCP tools/call list_tasks (POST /mcp), and pgbench with the equivalent single-row SELECT at
+# the same client count.
 # Prints req/s, p50, p99 and errors, the API/pgbench ratio and the server's peak RSS (VmHWM).
 #
 # Needs: wrk (apt-get install wrk), pgbench (postgresql-contrib / postgresql client), curl, go.
-# Env: DURATION (default 10s, per run), ROUNDS (3 alternating GET/pgbench rounds), CONNS (64), THREADS (2), DB_MAX_CONNS (server pool, default 8),
+# Env: DURATION (default 10s, per run), ROUNDS (3 alternating GET/pgbench rounds), CONNS (64), THREADS (2),
+# USERS (accounts the writes and chat come from, default CONNS), DB_MAX_CONNS (server pool, default 8),
 # LOG_LEVEL (info), BENCH_ONLY=get (only GET /api/tasks and pgbench, for quick experiments),
 # BENCH_PPROF=file.pb.gz (build with the pprof tag and save a CPU profile of the first GET round),
 # BENCH_BASELINE=path/to/server (another build, e.g. of main: served beside this one on the same
@@ -80,19 +82,31 @@ signup() {
 }
 get_resp="$(signup get)"; get_token="$(echo "$get_resp" | json_field '["token"]')"; get_uid="$(echo "$get_resp" | json_field '["user"]["id"]')"
 post_token="$(signup post | json_field '["token"]')"
-chat_token="$(signup chat | json_field '["token"]')"
 # GET user: one task, so GET /api/tasks and the pgbench query both return a single row.
 curl -sf -X POST "$base/api/tasks" -H "Authorization: Bearer $get_token" -H 'Content-Type: application/json' \
   -d '{"title":"buy milk","description":"2 litres"}' >/dev/null
-for t in "buy milk" "walk the dog" "call mom"; do
-  curl -sf -X POST "$base/api/tasks" -H "Authorization: Bearer $chat_token" -H 'Content-Type: application/json' \
-    -d "{\"title\":\"$t\"}" >/dev/null
-done
+# Writes and chat come from USERS people at once each (default: one per connection), as a
+# deployed app sees them; the "1 user" row puts every connection on one account. The chat users
+# are others, with three tasks each for "what's left?" to list (the writers' lists grow).
+USERS="${USERS:-$CONNS}"
+if [ "${BENCH_ONLY:-}" != get ]; then
+  echo "signing up 2 x $USERS users..." >&2
+  post_tokens=""; chat_tokens=""
+  for i in $(seq 1 "$USERS"); do
+    post_tokens+="${post_tokens:+,}$(signup "writer$i" | json_field '["token"]')"
+    token="$(signup "chatter$i" | json_field '["token"]')"
+    for t in "buy milk" "walk the dog" "call mom"; do
+      curl -sf -X POST "$base/api/tasks" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+        -d "{\"title\":\"$t\"}" >/dev/null
+    done
+    chat_tokens+="${chat_tokens:+,}$token"
+  done
+fi
 
 results=()
-run_wrk() { # name method path body token
+run_wrk() { # name method path body tokens(comma-separated) key
   local name="$1" out line
-  out="$(BENCH_METHOD="$2" BENCH_BODY="$4" BENCH_TOKEN="$5" BENCH_ACCEPT="${BENCH_ACCEPT:-}" \
+  out="$(BENCH_METHOD="$2" BENCH_BODY="$4" BENCH_TOKENS="$5" BENCH_ACCEPT="${BENCH_ACCEPT:-}" \
     wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --timeout 5s -s "$root/bench/backend.lua" "$base$3")"
   line="$(echo "$out" | grep '^RESULT')"
   eval "$(echo "$line" | sed 's/^RESULT //')"   # requests= duration_us= p50_us= p99_us= non2xx= socket_errors=
@@ -150,9 +164,12 @@ results+=("$(printf '%-22s %10s %9.2f %9.2f %8s' "GET /api/tasks" "$rps_get" "$(
 echo "GET rounds req/s: ${get_rps[*]}; server CPU µs per GET: ${get_cpu[*]}; pgbench rounds tps: ${pg_tps_all[*]}" >&2
 if [ "${BENCH_ONLY:-}" != "get" ]; then
 echo "wrk: POST /api/tasks..." >&2
-run_wrk "POST /api/tasks" POST /api/tasks '{"title":"benchmark task","description":"created by wrk"}' "$post_token" post
+run_wrk "POST /api/tasks" POST /api/tasks '{"title":"benchmark task","description":"created by wrk"}' "$post_tokens" post
+# One account's creates take its next task number one at a time (a row lock until COMMIT).
+echo "wrk: POST /api/tasks, one user..." >&2
+run_wrk "POST /api/tasks 1 user" POST /api/tasks '{"title":"benchmark task","description":"created by wrk"}' "$post_token" post1
 echo "wrk: POST /api/chat (offline)..." >&2
-run_wrk "POST /api/chat" POST /api/chat "{\"message\":\"what's left?\"}" "$chat_token" chat
+run_wrk "POST /api/chat" POST /api/chat "{\"message\":\"what's left?\"}" "$chat_tokens" chat
 # The same one-task list as GET /api/tasks, through MCP (stateless streamable HTTP, JSON answers).
 mcp_body='{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"list_tasks","arguments":{}}}'
 mcp_accept="application/json, text/event-stream"
