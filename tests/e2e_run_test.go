@@ -26,7 +26,9 @@ func TestE2EStopsWhenTheClusterDoesNotStart(t *testing.T) {
 	check.Env = append(os.Environ(), "TODO_TOOLS_DIR="+tools)
 	require.NoError(t, check.Run(), "the stand-in toolchain lacks a tool of tools/build.sh's kwok tier")
 
-	s := newStubTools(t, map[string]string{"kubectl": "", "go": ""})
+	// kubectl reads what it is given (cluster.sh pipes manifests to `kubectl apply -f -`): a
+	// stand-in that did not would break that pipe, a different failure than the one tested.
+	s := newStubTools(t, map[string]string{"kubectl": "cat >/dev/null", "go": ""})
 	stdout, stderr, code := runScript(t, s, map[string]string{
 		"TODO_TOOLS_DIR":         tools,
 		"TMPDIR":                 t.TempDir(),
