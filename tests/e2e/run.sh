@@ -15,8 +15,8 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 deadline=""
 if [ "${1:-}" = --deadline ]; then deadline="${2:?--deadline needs EPOCH_SECONDS}"; shift 2; fi
 
-# shellcheck source-path=SCRIPTDIR source=toolchain.sh
-. "$HERE/toolchain.sh"
+# shellcheck source-path=SCRIPTDIR source=tier.sh
+. "$HERE/tier.sh"
 ensure_toolchain e2e kwok "$deadline"
 export PATH="$BIN:$PATH" TODO_TOOLS_BIN="$BIN"
 export PULUMI_SKIP_UPDATE_CHECK=true PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
@@ -28,9 +28,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 start=$(date +%s)
-# The assignment, not eval's argument, carries start's exit status to set -e.
-cluster_env=$(bash "$HERE/cluster.sh" start) || { echo "e2e: FAILED: the cluster did not start (see above)"; exit 1; }
-eval "$cluster_env"
+start_cluster e2e
 echo "e2e: cluster ready in $(( $(date +%s) - start ))s (RSS $(bash "$HERE/cluster.sh" rss) MiB)"
 
 cd "$HERE"

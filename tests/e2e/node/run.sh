@@ -22,8 +22,8 @@ if [ "$(id -u)" != 0 ]; then
   exit 3
 fi
 
-# shellcheck source-path=SCRIPTDIR source=../toolchain.sh
-. "$E2E/toolchain.sh"
+# shellcheck source-path=SCRIPTDIR source=../tier.sh
+. "$E2E/tier.sh"
 ensure_toolchain e2e-node node "$deadline"
 
 # The node's runtime and networking come from Debian's packages, like the machine's own.
@@ -61,9 +61,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 t=$(date +%s)
-# The assignment, not eval's argument, carries start's exit status to set -e.
-cluster_env=$(bash "$E2E/cluster.sh" start) || { echo "e2e-node: FAILED: the cluster did not start (see above)"; exit 1; }
-eval "$cluster_env"
+start_cluster e2e-node
 echo "e2e-node: cluster with a real node ready in $(since "$t") (RSS $(bash "$E2E/cluster.sh" rss) MiB)"
 
 export CONTAINER_RUNTIME_ENDPOINT="unix://$TODO_E2E_DIR/containerd/containerd.sock"
