@@ -12,8 +12,10 @@
 # Needs: wrk (apt-get install wrk), pgbench (postgresql-contrib / postgresql client), curl, go.
 # Env: DURATION (default 10s, per run), ROUNDS (3 alternating GET/pgbench rounds), CONNS (64), THREADS (2),
 # USERS (accounts the writes and chat come from, default CONNS), DB_MAX_CONNS (server pool, default 8),
-# LOG_LEVEL (info), BENCH_ONLY=get (only GET /api/tasks and pgbench, for quick experiments),
-# BENCH_PPROF=file.pb.gz (build with the pprof tag and save a CPU profile of the first GET round),
+# LOG_LEVEL (info), BENCH_ONLY=get,chat,... (only those runs of get, post, post1, chat, mcp; for
+# quick experiments),
+# BENCH_PPROF=prefix (build with the pprof tag and save a CPU profile of each run, prefix.get.pb.gz
+# for the first GET round, prefix.chat.pb.gz and so on for the others),
 # BENCH_BASELINE=path/to/server (another build, e.g. of main: served beside this one on the same
 # database and loaded with GET in every round too, so a change is compared under the same load).
 set -euo pipefail
@@ -89,7 +91,8 @@ curl -sf -X POST "$base/api/tasks" -H "Authorization: Bearer $get_token" -H 'Con
 # deployed app sees them; the "1 user" row puts every connection on one account. The chat users
 # are others, with three tasks each for "what's left?" to list (the writers' lists grow).
 USERS="${USERS:-$CONNS}"
-if [ "${BENCH_ONLY:-}" != get ]; then
+wants() { case ",${BENCH_ONLY:-get,post,post1,chat,mcp}," in *,"$1",*) return 0 ;; esac; return 1; }
+if wants post || wants chat; then
   echo "signing up 2 x $USERS users..." >&2
   post_tokens=""; chat_tokens=""
   for i in $(seq 1 "$USERS"); do
@@ -103,15 +106,46 @@ if [ "${BENCH_ONLY:-}" != get ]; then
   done
 fi
 
+# CPU time (user+system, in clock ticks) a process has used: per request, it is steadier than
+# req/s on a shared machine (the process's own cost, whatever else runs).
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# The same for PostgreSQL, so a change that moves work into the database shows there: every
+# postgres process on the machine (the throwaway cluster's, when nothing else runs one), and
+# for a postmaster also its exited children's (pgbench's backends and autovacuum come and go).
+pg_ticks() {
+  local p
+  for p in $(pgrep -x postgres); do
+    # Fields after the ")" of comm: 4 is the parent, 12-15 utime stime cutime cstime.
+    sed 's/.*) //' "/proc/$p/stat" 2>/dev/null || true
+  done | awk -v pids=" $(pgrep -x postgres | tr '\n' ' ') " '
+    { t += $12 + $13; if (index(pids, " " $2 " ") == 0) t += $14 + $15 }
+    END { print t + 0 }'
+}
+hz="$(getconf CLK_TCK)"
+per_req_us() { python3 -c "print(f'{($2 - $1) / $hz / $3 * 1e6:.0f}')"; } # ticks0 ticks1 requests
+
+# pprof listens on 127.0.0.1:6060 (cmd/server/pprof.go); a profile covers a run but its edges.
+pprof_pid=""
+start_pprof() { # key
+  [ -n "${BENCH_PPROF:-}" ] || return 0
+  curl -sf -o "$BENCH_PPROF.$1.pb.gz" "http://127.0.0.1:6060/debug/pprof/profile?seconds=$(( ${DURATION%s} - 2 ))" &
+  pprof_pid=$!
+}
+wait_pprof() { if [ -n "$pprof_pid" ]; then wait "$pprof_pid"; pprof_pid=""; fi; }
+
 results=()
 run_wrk() { # name method path body tokens(comma-separated) key
-  local name="$1" out line
+  local name="$1" out line s0 p0
+  s0="$(cpu_ticks "$server_pid")"; p0="$(pg_ticks)"
+  start_pprof "$6"
   out="$(BENCH_METHOD="$2" BENCH_BODY="$4" BENCH_TOKENS="$5" BENCH_ACCEPT="${BENCH_ACCEPT:-}" \
     wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --timeout 5s -s "$root/bench/backend.lua" "$base$3")"
+  wait_pprof
   line="$(echo "$out" | grep '^RESULT')"
   eval "$(echo "$line" | sed 's/^RESULT //')"   # requests= duration_us= p50_us= p99_us= non2xx= socket_errors=
   local rps; rps="$(python3 -c "print(f'{$requests/($duration_us/1e6):.0f}')")"
-  results+=("$(printf '%-22s %10s %9.2f %9.2f %8s' "$name" "$rps" "$(python3 -c "print($p50_us/1000)")" "$(python3 -c "print($p99_us/1000)")" "$((non2xx + socket_errors))")")
+  results+=("$(printf '%-22s %10s %9.2f %9.2f %8s %8s %8s' "$name" "$rps" "$(python3 -c "print($p50_us/1000)")" "$(python3 -c "print($p99_us/1000)")" "$((non2xx + socket_errors))" \
+    "$(per_req_us "$s0" "$(cpu_ticks "$server_pid")" "$requests")" "$(per_req_us "$p0" "$(pg_ticks)" "$requests")")")
   eval "rps_$6=$rps"
 }
 
@@ -125,73 +159,77 @@ cat >"$work/select.sql" <<SQL
 SELECT id, title, description, completed, created_at, updated_at FROM tasks WHERE user_id = $get_uid ORDER BY id;
 SQL
 secs="${DURATION%s}"
-# CPU time (user+system, in clock ticks) the process has used: per request, it is steadier than
-# req/s on a shared machine (the server's own cost, whatever else runs).
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-hz="$(getconf CLK_TCK)"
-get_rps=(); get_p50=(); get_p99=(); get_err=0; pg_tps_all=(); base_rps=(); base_p99=(); get_cpu=(); base_cpu=()
+get_rps=(); get_p50=(); get_p99=(); get_err=0; pg_tps_all=(); base_rps=(); base_p99=(); get_cpu=(); get_pgcpu=(); base_cpu=()
+median() { python3 -c 'import statistics,sys; print(statistics.median(float(x) for x in sys.argv[1:]))' "$@"; }
+if wants get; then
 for round in $(seq 1 "$ROUNDS"); do
   echo "round $round/$ROUNDS: wrk GET /api/tasks ($CONNS connections, $DURATION), then pgbench..." >&2
   if [ -n "${BENCH_PPROF:-}" ] && [ "$round" = 1 ]; then
     # pprof listens on 127.0.0.1:6060 (cmd/server/pprof.go); the profile covers the round but its edges.
-    curl -sf -o "$BENCH_PPROF" "http://127.0.0.1:6060/debug/pprof/profile?seconds=$(( ${DURATION%s} - 2 ))" &
-    pprof_pid=$!
+    start_pprof get
   fi
-  t0="$(cpu_ticks "$server_pid")"
+  t0="$(cpu_ticks "$server_pid")"; p0="$(pg_ticks)"
   out="$(BENCH_METHOD=GET BENCH_BODY="" BENCH_TOKEN="$get_token" \
     wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --timeout 5s -s "$root/bench/backend.lua" "$base/api/tasks" | grep '^RESULT')"
   eval "$(echo "$out" | sed 's/^RESULT //')"
-  get_cpu+=("$(python3 -c "print(($(cpu_ticks "$server_pid") - $t0) / $hz / $requests * 1e6)")")
+  get_cpu+=("$(per_req_us "$t0" "$(cpu_ticks "$server_pid")" "$requests")"); get_pgcpu+=("$(per_req_us "$p0" "$(pg_ticks)" "$requests")")
   get_rps+=("$(python3 -c "print($requests/($duration_us/1e6))")"); get_p50+=("$p50_us"); get_p99+=("$p99_us")
   get_err=$((get_err + non2xx + socket_errors))
-  if [ -n "${pprof_pid:-}" ]; then wait "$pprof_pid"; pprof_pid=""; fi
+  wait_pprof
   if [ -n "$baseline_pid" ]; then
     echo "round $round/$ROUNDS: wrk GET /api/tasks on the baseline..." >&2
     t0="$(cpu_ticks "$baseline_pid")"
     out="$(BENCH_METHOD=GET BENCH_BODY="" BENCH_TOKEN="$get_token" \
       wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --timeout 5s -s "$root/bench/backend.lua" "$baseline/api/tasks" | grep '^RESULT')"
     eval "$(echo "$out" | sed 's/^RESULT //')"
-    base_cpu+=("$(python3 -c "print(($(cpu_ticks "$baseline_pid") - $t0) / $hz / $requests * 1e6)")")
+    base_cpu+=("$(per_req_us "$t0" "$(cpu_ticks "$baseline_pid")" "$requests")")
     base_rps+=("$(python3 -c "print($requests/($duration_us/1e6))")"); base_p99+=("$p99_us")
   fi
   pg_out="$(pgbench -n -M prepared -c "$CONNS" -j "$THREADS" -T "$secs" -f "$work/select.sql" "$TEST_DATABASE_URL" 2>&1)"
   pg_tps_all+=("$(echo "$pg_out" | awk '/^tps = / {print $3; exit}')")
 done
-median() { python3 -c 'import statistics,sys; print(statistics.median(float(x) for x in sys.argv[1:]))' "$@"; }
 rps_get="$(printf '%.0f' "$(median "${get_rps[@]}")")"
 pg_tps="$(printf '%.0f' "$(median "${pg_tps_all[@]}")")"
-results+=("$(printf '%-22s %10s %9.2f %9.2f %8s' "GET /api/tasks" "$rps_get" "$(python3 -c "print($(median "${get_p50[@]}")/1000)")" "$(python3 -c "print($(median "${get_p99[@]}")/1000)")" "$get_err")")
+results+=("$(printf '%-22s %10s %9.2f %9.2f %8s %8.0f %8.0f' "GET /api/tasks" "$rps_get" "$(python3 -c "print($(median "${get_p50[@]}")/1000)")" "$(python3 -c "print($(median "${get_p99[@]}")/1000)")" "$get_err" \
+  "$(median "${get_cpu[@]}")" "$(median "${get_pgcpu[@]}")")")
 echo "GET rounds req/s: ${get_rps[*]}; server CPU µs per GET: ${get_cpu[*]}; pgbench rounds tps: ${pg_tps_all[*]}" >&2
-if [ "${BENCH_ONLY:-}" != "get" ]; then
-echo "wrk: POST /api/tasks..." >&2
-run_wrk "POST /api/tasks" POST /api/tasks '{"title":"benchmark task","description":"created by wrk"}' "$post_tokens" post
-# One account's creates take its next task number one at a time (a row lock until COMMIT).
-echo "wrk: POST /api/tasks, one user..." >&2
-run_wrk "POST /api/tasks 1 user" POST /api/tasks '{"title":"benchmark task","description":"created by wrk"}' "$post_token" post1
-echo "wrk: POST /api/chat (offline)..." >&2
-run_wrk "POST /api/chat" POST /api/chat "{\"message\":\"what's left?\"}" "$chat_tokens" chat
-# The same one-task list as GET /api/tasks, through MCP (stateless streamable HTTP, JSON answers).
-mcp_body='{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"list_tasks","arguments":{}}}'
-mcp_accept="application/json, text/event-stream"
-curl -sf "$base/mcp" -H "Authorization: Bearer $get_token" -H 'Content-Type: application/json' -H "Accept: $mcp_accept" \
-  -d "$mcp_body" | grep -q '"structuredContent":{"tasks":\[{' || { echo "MCP list_tasks did not answer the task" >&2; exit 1; }
-echo "wrk: POST /mcp tools/call list_tasks..." >&2
-BENCH_ACCEPT="$mcp_accept" run_wrk "MCP list_tasks" POST /mcp "$mcp_body" "$get_token" mcp
+fi
+if wants post; then
+  echo "wrk: POST /api/tasks..." >&2
+  run_wrk "POST /api/tasks" POST /api/tasks '{"title":"benchmark task","description":"created by wrk"}' "$post_tokens" post
+fi
+if wants post1; then
+  # One account's creates take its next task number one at a time (a row lock until COMMIT).
+  echo "wrk: POST /api/tasks, one user..." >&2
+  run_wrk "POST /api/tasks 1 user" POST /api/tasks '{"title":"benchmark task","description":"created by wrk"}' "$post_token" post1
+fi
+if wants chat; then
+  echo "wrk: POST /api/chat (offline)..." >&2
+  run_wrk "POST /api/chat" POST /api/chat "{\"message\":\"what's left?\"}" "$chat_tokens" chat
+fi
+if wants mcp; then
+  # The same one-task list as GET /api/tasks, through MCP (stateless streamable HTTP, JSON answers).
+  mcp_body='{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"list_tasks","arguments":{}}}'
+  mcp_accept="application/json, text/event-stream"
+  curl -sf "$base/mcp" -H "Authorization: Bearer $get_token" -H 'Content-Type: application/json' -H "Accept: $mcp_accept" \
+    -d "$mcp_body" | grep -q '"structuredContent":{"tasks":\[{' || { echo "MCP list_tasks did not answer the task" >&2; exit 1; }
+  echo "wrk: POST /mcp tools/call list_tasks..." >&2
+  BENCH_ACCEPT="$mcp_accept" run_wrk "MCP list_tasks" POST /mcp "$mcp_body" "$get_token" mcp
 fi
 
 rss_kb="$(awk '/VmHWM/ {print $2}' "/proc/$server_pid/status")"
-
-
 errors_in_log="$(grep -c '"level":"ERROR"' "$work/server.log" || true)"
 mkdir -p "$root/bench/results"
 {
 echo "== backend benchmark: $CONNS connections, $DURATION per run (GET and pgbench: median of $ROUNDS alternating rounds), $(nproc) cores, loopback, load average $(cut -d' ' -f1-3 /proc/loadavg) =="
-printf '%-22s %10s %9s %9s %8s\n' "endpoint" "req/s" "p50 ms" "p99 ms" "errors"
+# CPU µs per request: the server's own, and PostgreSQL's (all its processes) for the same requests.
+printf '%-22s %10s %9s %9s %8s %8s %8s\n' "endpoint" "req/s" "p50 ms" "p99 ms" "errors" "srv µs" "pg µs"
 for r in "${results[@]}"; do echo "$r"; done
-printf '%-22s %10s\n' "pgbench SELECT (tps)" "$pg_tps"
-echo "GET /api/tasks / pgbench SELECT = $(python3 -c "print(f'{$rps_get/$pg_tps*100:.1f}%')")"
-echo "server CPU per GET = $(printf '%.1f' "$(median "${get_cpu[@]}")") µs"
-if [ -n "$baseline_pid" ]; then
+if wants get; then
+  printf '%-22s %10s\n' "pgbench SELECT (tps)" "$pg_tps"
+  echo "GET /api/tasks / pgbench SELECT = $(python3 -c "print(f'{$rps_get/$pg_tps*100:.1f}%')")"
+fi
+if [ -n "$baseline_pid" ] && wants get; then
   echo "baseline GET rounds req/s: ${base_rps[*]}; server CPU µs per GET: ${base_cpu[*]}" >&2
   b_rps="$(median "${base_rps[@]}")"
   echo "baseline GET /api/tasks: $(printf '%.0f' "$b_rps") req/s, p99 $(python3 -c "print($(median "${base_p99[@]}")/1000)") ms, $(python3 -c "print(f'{$b_rps/$pg_tps*100:.1f}%')") of pgbench; this build / baseline = $(python3 -c "print(f'{$rps_get/$b_rps:.3f}')"); baseline CPU per GET $(printf '%.1f' "$(median "${base_cpu[@]}")") µs"

@@ -73,8 +73,8 @@ func (s *Server) signup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var u store.User
-	err = s.write(r.Context(), func(tx *store.Tx) (err error) {
-		u, err = tx.CreateUser(r.Context(), c.Email, hash)
+	err = s.write(r.Context(), func(st *store.Store) (err error) {
+		u, err = st.CreateUser(r.Context(), c.Email, hash)
 		return err
 	})
 	if errors.Is(err, store.ErrEmailTaken) {
@@ -221,8 +221,8 @@ func (s *Server) createTask(w http.ResponseWriter, r *http.Request) {
 	ctx, uid := r.Context(), userID(r.Context())
 	if key == "" {
 		var t store.Task
-		err := s.write(ctx, func(tx *store.Tx) (err error) {
-			t, err = tx.CreateTask(ctx, uid, req.Title, req.Description)
+		err := s.write(ctx, func(st *store.Store) (err error) {
+			t, err = st.CreateTask(ctx, uid, req.Title, req.Description)
 			return err
 		})
 		if err != nil {
@@ -291,21 +291,29 @@ func (s *Server) taskByID(op func(ctx context.Context, userID, id int64) (store.
 	}
 }
 
-// write runs one API write in an explicit transaction, never as an autocommit statement: when
-// the request's deadline passes while the statement waits (on a lock, say), the client is told
-// 503 and pgx gives up on the connection with a cancel request — which is racy: one that lands
-// before the statement runs is lost, and PostgreSQL, which does not notice a vanished client
-// while it waits, then autocommits the statement once the wait ends (measured: a table lock
-// under load left such phantom tasks). In a transaction the statement finds no COMMIT and rolls
-// back, so a 503 is never a write.
-func (s *Server) write(ctx context.Context, fn func(tx *store.Tx) error) error {
-	return s.store.InTx(ctx, fn)
+// write runs one API write (one statement) so that a 503 is never a write (store.WriteOne):
+// never as a plain autocommit statement, because when the request's deadline passes while the
+// statement waits (on a lock, say), pgx gives up on the connection with a cancel request —
+// which is racy: one that lands before the statement runs is lost, and PostgreSQL, which does
+// not notice a vanished client while it waits, then commits the statement once the wait ends
+// (measured: a table lock under load left such phantom tasks).
+func (s *Server) write(ctx context.Context, fn func(st *store.Store) error) error {
+	return s.store.WriteOne(ctx, fn)
 }
 
-// deleteTask is taskByID's operation for DELETE, in a transaction (see write).
+// deleteTask is taskByID's operation for DELETE (see write).
 func (s *Server) deleteTask(ctx context.Context, uid, id int64) (t store.Task, err error) {
-	err = s.write(ctx, func(tx *store.Tx) (err error) {
-		t, err = tx.DeleteTask(ctx, uid, id)
+	err = s.write(ctx, func(st *store.Store) (err error) {
+		t, err = st.DeleteTask(ctx, uid, id)
+		return err
+	})
+	return t, err
+}
+
+// restoreTask is taskByID's operation for POST …/restore (see write).
+func (s *Server) restoreTask(ctx context.Context, uid, id int64) (t store.Task, err error) {
+	err = s.write(ctx, func(st *store.Store) (err error) {
+		t, err = st.RestoreTask(ctx, uid, id)
 		return err
 	})
 	return t, err
@@ -346,8 +354,8 @@ func (s *Server) patchTask(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	var t store.Task
-	err := s.write(r.Context(), func(tx *store.Tx) (err error) {
-		t, err = tx.UpdateTask(r.Context(), userID(r.Context()), id,
+	err := s.write(r.Context(), func(st *store.Store) (err error) {
+		t, err = st.UpdateTask(r.Context(), userID(r.Context()), id,
 			store.TaskPatch{Title: req.Title, Description: req.Description, Completed: req.Completed})
 		return err
 	})

@@ -1,15 +1,13 @@
 package httpapi_test
 
 import (
-	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/todo-chatbot/todo-chatbot/backend/internal/httpapi"
 	"github.com/todo-chatbot/todo-chatbot/backend/internal/testdb"
@@ -32,23 +30,7 @@ func TestLimitsArithmetic(t *testing.T) {
 
 // lockTasks holds an ACCESS EXCLUSIVE lock on tasks until the returned func is called.
 func lockTasks(t *testing.T) (unlock func()) {
-	t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, testdb.URL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tx, err := conn.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tx.Exec(ctx, "LOCK TABLE tasks IN ACCESS EXCLUSIVE MODE"); err != nil {
-		t.Fatal(err)
-	}
-	var once sync.Once
-	unlock = func() { once.Do(func() { _ = tx.Rollback(ctx); _ = conn.Close(ctx) }) }
-	t.Cleanup(unlock)
-	return unlock
+	return testdb.HoldLock(t, "LOCK TABLE tasks IN ACCESS EXCLUSIVE MODE")
 }
 
 // A locked table: requests end at their deadline with 503 and Retry-After instead of waiting,
@@ -91,6 +73,44 @@ func TestDeadlineAndReadinessUnderTableLock(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	if tasks := h.tasks(tok); len(tasks) != 1 {
 		t.Fatalf("503'd creates were written: %+v", tasks)
+	}
+}
+
+// Writes stuck behind a row lock past their deadline answer 503, and stay undone when the lock
+// goes: a create (behind the user's task counter) and a restore (behind the task). Unlike a
+// table lock, a row lock makes a statement wait while it executes, past its parse: without a
+// guard it would commit once the lock goes.
+func TestWritesPastTheirDeadlineBehindARowLockNeverHappen(t *testing.T) {
+	h := newHarness(t, map[string]string{"REQUEST_TIMEOUT": "700ms"}, nil)
+	tok, email := h.signup()
+	gone := h.createTask(tok, "deleted before the lock", "")
+	if r := h.req("DELETE", fmt.Sprintf("/api/tasks/%d", gone.ID), tok, nil); r.status != http.StatusNoContent {
+		t.Fatalf("delete: %d %s", r.status, r.body)
+	}
+	// Every connection of the pool has run both statements before: they wait while executing.
+	for range 10 {
+		h.createTask(tok, "warm-up", "")
+		h.req("POST", fmt.Sprintf("/api/tasks/%d/restore", 1<<40), tok, nil)
+	}
+	before := len(h.tasks(tok))
+
+	unlockUser := testdb.HoldLock(t, "SELECT 1 FROM users WHERE lower(email) = lower($1) FOR UPDATE", email)
+	if r := h.req("POST", "/api/tasks", tok, `{"title":"during the lock"}`); r.status != http.StatusServiceUnavailable {
+		t.Errorf("create behind the user's lock: %d %s, want 503", r.status, r.body)
+	}
+	unlockTask := testdb.HoldLock(t, "SELECT 1 FROM tasks WHERE id = $1 FOR UPDATE", gone.ID)
+	if r := h.req("POST", fmt.Sprintf("/api/tasks/%d/restore", gone.ID), tok, nil); r.status != http.StatusServiceUnavailable {
+		t.Errorf("restore behind the task's lock: %d %s, want 503", r.status, r.body)
+	}
+	unlockUser()
+	unlockTask()
+	time.Sleep(300 * time.Millisecond) // what a write still queued in PostgreSQL would need now
+	if got := h.tasks(tok); len(got) != before {
+		titles := []string{}
+		for _, task := range got {
+			titles = append(titles, task.Title)
+		}
+		t.Fatalf("after the locks: %d tasks, want %d (a 503'd write happened): %q", len(got), before, titles)
 	}
 }
 

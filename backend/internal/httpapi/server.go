@@ -84,7 +84,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/tasks/{id}", s.requireAuth(s.taskByID(s.store.GetTask, http.StatusOK)))
 	mux.HandleFunc("PATCH /api/tasks/{id}", s.requireAuth(s.patchTask))
 	mux.HandleFunc("DELETE /api/tasks/{id}", s.requireAuth(s.taskByID(s.deleteTask, http.StatusNoContent)))
-	mux.HandleFunc("POST /api/tasks/{id}/restore", s.requireAuth(s.taskByID(s.store.RestoreTask, http.StatusOK)))
+	mux.HandleFunc("POST /api/tasks/{id}/restore", s.requireAuth(s.taskByID(s.restoreTask, http.StatusOK)))
 
 	mux.HandleFunc("POST /api/chat", s.requireAuth(s.chat))
 	mux.HandleFunc("GET /api/conversations", s.requireAuth(s.listConversations))

@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -121,6 +122,29 @@ func Unique() string {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// HoldLock runs sql (a LOCK TABLE, a SELECT … FOR UPDATE) in a transaction on a connection of
+// its own and keeps what it locked until the returned func is called (also at the end of tb):
+// what makes a request wait on PostgreSQL.
+func HoldLock(tb testing.TB, sql string, args ...any) (release func()) {
+	tb.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, URL(tb))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, sql, args...); err != nil {
+		tb.Fatal(err)
+	}
+	var once sync.Once
+	release = func() { once.Do(func() { _ = tx.Rollback(ctx); _ = conn.Close(ctx) }) }
+	tb.Cleanup(release)
+	return release
 }
 
 // Config loads a config.Config from DATABASE_URL = the test database, a test JWT secret and a

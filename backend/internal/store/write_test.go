@@ -1,0 +1,134 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/todo-chatbot/todo-chatbot/backend/internal/store"
+	"github.com/todo-chatbot/todo-chatbot/backend/internal/testdb"
+)
+
+// lockUser holds uid's row lock (what one of their creates takes for the next task number).
+func lockUser(t *testing.T, uid int64) (unlock func()) {
+	return testdb.HoldLock(t, "SELECT 1 FROM users WHERE id = $1 FOR UPDATE", uid)
+}
+
+// warmStore is a Store over one connection whose statements are already prepared, so a write
+// that waits does so while it executes (not while PostgreSQL parses it, which never commits).
+func warmStore(t *testing.T, uid int64) *store.Store {
+	t.Helper()
+	st := store.New(onePool(t))
+	if err := st.WriteOne(context.Background(), func(st *store.Store) error {
+		_, err := st.CreateTask(context.Background(), uid, "warm-up", "")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// A write still waiting when its deadline comes is told so in time and never happens, even
+// when what it waited for goes away right after: the client's 503 is the truth.
+func TestWriteOneThatMissesItsDeadlineNeverHappens(t *testing.T) {
+	st := store.New(testdb.Pool(t))
+	uid := newUser(t, st, "late", 0)
+	one := warmStore(t, uid)
+	unlock := lockUser(t, uid)
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	err := one.WriteOne(ctx, func(st *store.Store) error {
+		_, err := st.CreateTask(ctx, uid, "too late", "")
+		return err
+	})
+	// PostgreSQL itself ends the wait, a margin before the deadline, so the answer is in time.
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || pgErr.Code != "57014" {
+		t.Errorf("a write stuck behind a lock: %v, want PostgreSQL's statement timeout", err)
+	}
+	unlock()
+	time.Sleep(300 * time.Millisecond) // what a write still queued in PostgreSQL would need now
+	if got := titles(t, st, uid); len(got) != 1 || got[0] != "warm-up" {
+		t.Fatalf("tasks after the failed write: %v, want only [warm-up]", got)
+	}
+	// The connection is clean again: the next write commits.
+	if err := one.WriteOne(context.Background(), func(st *store.Store) error {
+		_, err := st.CreateTask(context.Background(), uid, "in time", "")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got := titles(t, st, uid); len(got) != 2 || got[1] != "in time" {
+		t.Fatalf("tasks after the next write: %v", got)
+	}
+}
+
+// A write that is sent finishes even when its caller stops waiting (a client that went away):
+// it is bounded by the deadline only, so the server knows whether it wrote.
+func TestWriteOneSentFinishesWhenTheCallerGoesAway(t *testing.T) {
+	st := store.New(testdb.Pool(t))
+	uid := newUser(t, st, "gone", 0)
+	one := warmStore(t, uid)
+	unlock := lockUser(t, uid)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	go func() {
+		time.Sleep(100 * time.Millisecond)
+		cancel() // the client hangs up while the write waits
+		time.Sleep(100 * time.Millisecond)
+		unlock()
+	}()
+	var task store.Task
+	err := one.WriteOne(ctx, func(st *store.Store) (err error) {
+		task, err = st.CreateTask(ctx, uid, "finished anyway", "")
+		return err
+	})
+	if err != nil {
+		t.Fatalf("a sent write whose caller went away: %v, want it finished", err)
+	}
+	if got := titles(t, st, uid); len(got) != 2 || got[1] != "finished anyway" || task.Number != 2 {
+		t.Fatalf("tasks: %v (returned %+v)", got, task)
+	}
+}
+
+// WriteOne's writes are one statement: a second one is refused, since it would be a second
+// transaction.
+func TestWriteOneRefusesASecondStatement(t *testing.T) {
+	ctx := context.Background()
+	st := store.New(testdb.Pool(t))
+	uid := newUser(t, st, "two", 0)
+	err := st.WriteOne(ctx, func(st *store.Store) error {
+		if _, err := st.CreateTask(ctx, uid, "first", ""); err != nil {
+			return err
+		}
+		_, err := st.CreateTask(ctx, uid, "second", "")
+		return err
+	})
+	if err == nil {
+		t.Fatal("a second statement in WriteOne was run")
+	}
+	if got := titles(t, st, uid); len(got) != 1 || got[0] != "first" {
+		t.Fatalf("tasks: %v, want [first]", got)
+	}
+}
+
+// A write's failure (here: a missing task) comes back as itself, and nothing is held.
+func TestWriteOneReportsTheStatementsError(t *testing.T) {
+	ctx := context.Background()
+	st := store.New(testdb.Pool(t))
+	uid := newUser(t, st, "missing", 0)
+	for range 20 { // more than the pool's connections: each one is given back
+		err := st.WriteOne(ctx, func(st *store.Store) error {
+			_, err := st.UpdateTask(ctx, uid, 1<<40, store.TaskPatch{})
+			return err
+		})
+		if !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("update of a missing task: %v, want ErrNotFound", err)
+		}
+	}
+}
