@@ -246,7 +246,7 @@ func (s *Server) createTask(w http.ResponseWriter, r *http.Request) {
 			return err
 		}
 		resp = store.Response{Status: http.StatusCreated, Location: "/api/tasks/" + strconv.FormatInt(t.ID, 10), Body: jsonBody(t)}
-		return tx.SaveResponse(ctx, uid, key, resp)
+		return tx.CommitWith(ctx, func(last *store.Tx) error { return last.SaveResponse(ctx, uid, key, resp) })
 	})
 	switch {
 	case keyConflict(w, err):
@@ -490,28 +490,28 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	msgs := append([]store.Message{{Role: "user", Content: msg}}, turn...)
-	var lastID int64
-	convID, lastID, err = tx.SaveTurn(ctx, uid, convID, title, msgs)
+	calls := tools.Calls
+	if calls == nil {
+		calls = []agent.CallRecord{}
+	}
+	// The turn's last statement goes with COMMIT (store.Tx.CommitWith): the saved turn, or with
+	// an Idempotency-Key the saved response, which needs the turn's ids.
+	var resp store.Response
+	saveTurn := func(tx *store.Tx) error {
+		id, lastID, err := tx.SaveTurn(ctx, uid, convID, title, msgs)
+		resp = store.Response{Status: http.StatusOK, Body: jsonBody(chatResponse{ConversationID: id, MessageID: lastID, Reply: reply, ToolCalls: calls})}
+		return err
+	}
+	if key == "" {
+		err = tx.CommitWith(ctx, saveTurn)
+	} else if err = saveTurn(tx); err == nil {
+		err = tx.CommitWith(ctx, func(last *store.Tx) error { return last.SaveResponse(ctx, uid, key, resp) })
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		writeError(w, http.StatusNotFound, "conversation not found")
 		return
 	}
 	if err != nil {
-		fail(err)
-		return
-	}
-	calls := tools.Calls
-	if calls == nil {
-		calls = []agent.CallRecord{}
-	}
-	resp := store.Response{Status: http.StatusOK, Body: jsonBody(chatResponse{ConversationID: convID, MessageID: lastID, Reply: reply, ToolCalls: calls})}
-	if key != "" {
-		if err := tx.SaveResponse(ctx, uid, key, resp); err != nil {
-			fail(err)
-			return
-		}
-	}
-	if err := tx.Commit(ctx); err != nil {
 		fail(err)
 		return
 	}

@@ -312,12 +312,14 @@ func (s *Store) ListConversations(ctx context.Context, userID int64) ([]Conversa
 
 // Messages returns the last limit messages of one of userID's conversations, in order, in one
 // query. ErrNotFound if the conversation is missing or another user's (a stored conversation
-// always has messages: SaveTurn creates it together with its first turn).
+// always has messages: SaveTurn creates it together with its first turn). In a transaction the
+// conversation then stays until it ends (a key-share lock, which other turns' updates do not
+// wait for): the turn's SaveTurn, sent with COMMIT, cannot find it gone.
 func (s *Store) Messages(ctx context.Context, userID, conversationID int64, limit int) ([]Message, error) {
 	rows, err := s.db.Query(ctx, `SELECT id, role, content, tool_calls, tool_call_id, created_at FROM (
 		SELECT m.id, m.role, m.content, m.tool_calls, m.tool_call_id, m.created_at
 		FROM messages m JOIN conversations c ON c.id = m.conversation_id
-		WHERE m.conversation_id = $1 AND c.user_id = $2 ORDER BY m.id DESC LIMIT $3) last ORDER BY id`,
+		WHERE m.conversation_id = $1 AND c.user_id = $2 ORDER BY m.id DESC LIMIT $3 FOR KEY SHARE OF c) last ORDER BY id`,
 		conversationID, userID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("messages: %w", err)

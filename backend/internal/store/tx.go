@@ -29,10 +29,13 @@ func (s *Store) Begin(ctx context.Context) (*Tx, error) {
 	return &Tx{Store: &Store{db: lt}, tx: lt}, nil
 }
 
-// Commit commits the transaction (nothing to do if no statement ran) and gives the
-// connection back.
+// Commit commits the transaction (nothing to do if no statement ran, or if CommitWith did)
+// and gives the connection back.
 func (t *Tx) Commit(ctx context.Context) error {
 	lt := t.tx
+	if lt.committed { // by CommitWith
+		return nil
+	}
 	if lt.conn == nil {
 		return fmt.Errorf("commit: %w", pgx.ErrTxClosed)
 	}
@@ -80,8 +83,9 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 // lazyTx is the DB of a Tx: a pool connection that sends BEGIN in front of the first
 // statement.
 type lazyTx struct {
-	conn  *pgxpool.Conn // nil once committed or rolled back
-	begun bool
+	conn      *pgxpool.Conn // nil once committed or rolled back
+	begun     bool
+	committed bool
 }
 
 func (lt *lazyTx) release() {

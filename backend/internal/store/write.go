@@ -27,8 +27,42 @@ import (
 // Once sent, the statement is no longer cut short by ctx's cancellation (the client going
 // away), only by the deadline: the server then knows whether it wrote.
 func (s *Store) WriteOne(ctx context.Context, fn func(st *Store) error) error {
-	w := &oneWrite{pool: s.pool}
+	w := &lastWrite{
+		conn: func(ctx context.Context) (*pgxpool.Conn, error) { return s.pool.Acquire(ctx) },
+		done: func(conn *pgxpool.Conn, _ error) { conn.Release() },
+	}
 	return fn(&Store{db: w, pool: s.pool})
+}
+
+// CommitWith runs fn's one statement as the transaction's last and commits, both in one round
+// trip, on WriteOne's terms: behind a statement_timeout that ends a margin before ctx's
+// deadline, so a transaction whose last statement is still waiting then rolls back. COMMIT is
+// on its way with the statement, so the statement must fail, not come back empty, when the
+// transaction must not commit. On failure the transaction is still open (Rollback ends it).
+func (t *Tx) CommitWith(ctx context.Context, fn func(last *Tx) error) error {
+	lt := t.tx
+	if lt.conn == nil {
+		return fmt.Errorf("commit: %w", pgx.ErrTxClosed)
+	}
+	w := &lastWrite{
+		conn:   func(context.Context) (*pgxpool.Conn, error) { return lt.conn, nil },
+		begin:  !lt.begun,
+		commit: true,
+		begun:  func() { lt.begun = true },
+		done: func(_ *pgxpool.Conn, err error) {
+			if err == nil {
+				lt.committed = true
+				lt.release()
+			}
+		},
+	}
+	if err := fn(&Tx{Store: &Store{db: w, pool: t.pool}, tx: lt}); err != nil {
+		return err
+	}
+	if !w.used {
+		return t.Commit(ctx)
+	}
+	return nil
 }
 
 // Deadline margins: the statement's timeout leaves a fifth of the time left, within these
@@ -50,109 +84,132 @@ func statementBudget(ctx context.Context) (time.Duration, time.Time) {
 	return left - margin, dl
 }
 
-// errOneStatement guards the contract of WriteOne: a second statement would be a second
-// transaction, and the write would no longer be atomic.
-var errOneStatement = errors.New("store: WriteOne runs exactly one statement")
+// errOneStatement guards the contract of WriteOne and CommitWith: a second statement would
+// not be covered by the commit, and the write would no longer be atomic.
+var errOneStatement = errors.New("store: a last write runs exactly one statement")
 
-// oneWrite is the DB of WriteOne: it takes one statement.
-type oneWrite struct {
-	pool *pgxpool.Pool
-	used bool
+// lastWrite is the DB of WriteOne and CommitWith: it takes one statement and sends it behind
+// its timeout, with BEGIN before it and COMMIT after it when in a transaction.
+type lastWrite struct {
+	conn          func(ctx context.Context) (*pgxpool.Conn, error)
+	begin, commit bool
+	begun         func()                     // BEGIN succeeded
+	done          func(*pgxpool.Conn, error) // everything is read; err is the outcome
+	used          bool
 }
 
-// send acquires a connection (waiting is bounded by ctx) and sends the statement behind its
-// timeout. The caller reads the statement's result from the returned batch and then calls
-// finish.
-func (w *oneWrite) send(ctx context.Context, sql string, args []any) (*pgxpool.Conn, pgx.BatchResults, error) {
+// send sends the statement (waiting for a connection is bounded by ctx) and reads up to its
+// result; the caller reads that result and then closes the returned batch.
+func (w *lastWrite) send(ctx context.Context, sql string, args []any) (*lastBatch, error) {
 	if w.used {
-		return nil, nil, errOneStatement
+		return nil, errOneStatement
 	}
 	w.used = true
-	conn, err := w.pool.Acquire(ctx)
+	conn, err := w.conn(ctx)
 	if err != nil {
-		return nil, nil, fmt.Errorf("acquire: %w", err)
+		return nil, fmt.Errorf("acquire: %w", err)
 	}
 	budget, dl := statementBudget(ctx)
 	if budget <= 0 {
-		conn.Release()
-		return nil, nil, context.DeadlineExceeded
+		w.done(conn, context.DeadlineExceeded)
+		return nil, context.DeadlineExceeded
 	}
 	sendCtx, cancel := context.WithDeadline(context.WithoutCancel(ctx), dl)
 	b := &pgx.Batch{}
-	// statement_timeout in milliseconds, rounded up so it is never 0 ("no timeout").
+	if w.begin {
+		b.Queue("BEGIN")
+	}
+	// statement_timeout in milliseconds, rounded up so it is never 0 ("no timeout"); local to
+	// the transaction, explicit or implicit.
 	b.Queue("SELECT set_config('statement_timeout', $1, true)", strconv.FormatInt(max(budget.Milliseconds(), 1), 10))
 	b.Queue(sql, args...)
-	br := conn.SendBatch(sendCtx, b)
-	if _, err := br.Exec(); err != nil {
-		_ = br.Close()
-		cancel()
-		conn.Release()
-		return nil, nil, err
+	if w.commit {
+		b.Queue("COMMIT")
 	}
-	return conn, &cancelOnClose{BatchResults: br, cancel: cancel}, nil
+	lb := &lastBatch{BatchResults: conn.SendBatch(sendCtx, b), w: w, conn: conn, cancel: cancel}
+	if w.begin {
+		if _, err := lb.BatchResults.Exec(); err != nil {
+			return nil, lb.fail(err)
+		}
+		w.begun()
+	}
+	if _, err := lb.BatchResults.Exec(); err != nil {
+		return nil, lb.fail(err)
+	}
+	return lb, nil
 }
 
-// cancelOnClose ends the statement's context with the batch.
-type cancelOnClose struct {
+// lastBatch is the batch of a last write. Closing it reads the rest: COMMIT, or the Sync where
+// an implicit transaction commits.
+type lastBatch struct {
 	pgx.BatchResults
+	w      *lastWrite
+	conn   *pgxpool.Conn
 	cancel context.CancelFunc
+	closed bool
+	err    error
 }
 
-func (c *cancelOnClose) Close() error {
-	defer c.cancel()
-	return c.BatchResults.Close()
+func (b *lastBatch) fail(err error) error {
+	b.err = err
+	_ = b.Close()
+	return err
 }
 
-func (w *oneWrite) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
-	conn, br, err := w.send(ctx, sql, args)
+func (b *lastBatch) Close() error {
+	if b.closed {
+		return b.err
+	}
+	b.closed = true
+	defer b.cancel()
+	if b.w.commit && b.err == nil {
+		tag, err := b.BatchResults.Exec()
+		if err == nil && tag.String() == "ROLLBACK" { // a statement of the transaction had failed
+			err = pgx.ErrTxCommitRollback
+		}
+		if err != nil {
+			b.err = fmt.Errorf("commit: %w", err)
+		}
+	}
+	if err := b.BatchResults.Close(); b.err == nil {
+		b.err = err
+	}
+	b.w.done(b.conn, b.err)
+	return b.err
+}
+
+func (w *lastWrite) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	b, err := w.send(ctx, sql, args)
 	if err != nil {
 		return pgconn.CommandTag{}, err
 	}
-	defer conn.Release()
-	tag, err := br.Exec()
-	// Close reads up to the Sync, where the implicit transaction commits (or reports why not).
-	if cerr := br.Close(); err == nil {
-		err = cerr
+	tag, err := b.Exec()
+	if err != nil {
+		b.err = err
 	}
-	return tag, err
+	return tag, b.Close()
 }
 
-func (w *oneWrite) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
-	conn, br, err := w.send(ctx, sql, args)
+func (w *lastWrite) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	b, err := w.send(ctx, sql, args)
 	if err != nil {
 		return &lazyRow{err: err}
 	}
-	rows, err := br.Query()
+	rows, err := b.Query()
 	if err != nil {
-		_ = br.Close()
-		conn.Release()
-		return &lazyRow{err: err}
+		return &lazyRow{err: b.fail(err)}
 	}
-	return &lazyRow{rows: &releasingRows{batchRows: batchRows{Rows: rows, br: br}, conn: conn}}
+	return &lazyRow{rows: &batchRows{Rows: rows, br: b}}
 }
 
-// Query is not a write's: WriteOne's statements answer one row at most.
-func (w *oneWrite) Query(context.Context, string, ...any) (pgx.Rows, error) {
+// Query is not a write's: a last write answers one row at most.
+func (w *lastWrite) Query(context.Context, string, ...any) (pgx.Rows, error) {
 	return nil, errOneStatement
 }
 
 // SendBatch is not a write's either: a batch is several statements.
-func (w *oneWrite) SendBatch(context.Context, *pgx.Batch) pgx.BatchResults {
+func (w *lastWrite) SendBatch(context.Context, *pgx.Batch) pgx.BatchResults {
 	return errBatch{err: errOneStatement}
-}
-
-// releasingRows gives the connection back once the rows and their batch are closed.
-type releasingRows struct {
-	batchRows
-	conn *pgxpool.Conn
-}
-
-func (r *releasingRows) Close() {
-	if r.closed {
-		return
-	}
-	r.batchRows.Close()
-	r.conn.Release()
 }
 
 // errBatch answers every result of a batch with err.

@@ -132,3 +132,109 @@ func TestWriteOneReportsTheStatementsError(t *testing.T) {
 		}
 	}
 }
+
+// A transaction's last statement and its COMMIT go together: everything commits, and the
+// connection is free for the next transaction at once (a pool of one would block otherwise).
+func TestCommitWithCommitsTheWholeTransaction(t *testing.T) {
+	ctx := context.Background()
+	st := store.New(onePool(t))
+	uid := newUser(t, st, "commit-with", 0)
+	for i := range 3 {
+		tx, err := st.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.CreateTask(ctx, uid, "first", ""); err != nil {
+			t.Fatal(err)
+		}
+		var last store.Task
+		if err := tx.CommitWith(ctx, func(tx *store.Tx) (err error) {
+			last, err = tx.CreateTask(ctx, uid, "last", "")
+			return err
+		}); err != nil {
+			t.Fatalf("round %d: %v", i, err)
+		}
+		if err := tx.Commit(ctx); err != nil { // what InTx does after fn: nothing left to do
+			t.Fatalf("Commit after CommitWith: %v", err)
+		}
+		tx.Rollback(ctx) // deferred by callers: a no-op now
+		if last.Number != int64(2*i+2) {
+			t.Fatalf("round %d: last task number %d", i, last.Number)
+		}
+	}
+	if got := titles(t, st, uid); len(got) != 6 {
+		t.Fatalf("tasks: %v, want 3 x [first last]", got)
+	}
+}
+
+// A last statement that fails leaves the transaction uncommitted: Rollback undoes the earlier
+// statements too, and the connection serves the next transaction.
+func TestCommitWithFailingStatementCommitsNothing(t *testing.T) {
+	ctx := context.Background()
+	st := store.New(onePool(t))
+	uid := newUser(t, st, "commit-fail", 0)
+	tx, err := st.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.CreateTask(ctx, uid, "undone", ""); err != nil {
+		t.Fatal(err)
+	}
+	err = tx.CommitWith(ctx, func(tx *store.Tx) error {
+		// A role the messages table refuses (CHECK): the statement fails in PostgreSQL.
+		_, _, err := tx.SaveTurn(ctx, uid, 0, "t", []store.Message{{Role: "nobody", Content: "x"}})
+		return err
+	})
+	if err == nil {
+		t.Fatal("CommitWith with a failing statement succeeded")
+	}
+	tx.Rollback(ctx)
+	if got := titles(t, st, uid); len(got) != 0 {
+		t.Fatalf("tasks after the failed commit: %v, want none", got)
+	}
+	if err := st.WriteOne(ctx, func(st *store.Store) error {
+		_, err := st.CreateTask(ctx, uid, "next", "")
+		return err
+	}); err != nil {
+		t.Fatalf("the next write on the connection: %v", err)
+	}
+}
+
+// A last statement still waiting at the deadline rolls the whole transaction back, even when
+// what it waited for goes away right after.
+func TestCommitWithPastTheDeadlineCommitsNothing(t *testing.T) {
+	st := store.New(testdb.Pool(t))
+	uid := newUser(t, st, "commit-late", 0)
+	one := warmStore(t, uid)
+	bg := context.Background()
+	tx, err := one.Begin(bg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(bg)
+	// The first statement runs before the lock; the last one waits behind it.
+	other := newUser(t, st, "commit-late-other", 0)
+	if _, err := tx.CreateTask(bg, other, "first", ""); err != nil {
+		t.Fatal(err)
+	}
+	unlock := lockUser(t, uid)
+	ctx, cancel := context.WithTimeout(bg, time.Second)
+	defer cancel()
+	err = tx.CommitWith(ctx, func(tx *store.Tx) error {
+		_, err := tx.CreateTask(ctx, uid, "too late", "")
+		return err
+	})
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || pgErr.Code != "57014" {
+		t.Errorf("a last statement stuck behind a lock: %v, want PostgreSQL's statement timeout", err)
+	}
+	tx.Rollback(bg)
+	unlock()
+	time.Sleep(300 * time.Millisecond)
+	if got := titles(t, st, other); len(got) != 0 {
+		t.Errorf("the first statement's task: %v, want rolled back", got)
+	}
+	if got := titles(t, st, uid); len(got) != 1 {
+		t.Errorf("tasks behind the lock: %v, want only the warm-up", got)
+	}
+}
