@@ -31,14 +31,15 @@ type DB interface {
 
 // Store runs the queries on the pool, or (from InTx) on one transaction.
 type Store struct {
-	db    DB
-	pool  *pgxpool.Pool
-	lists *listBatcher // nil in a transaction
+	db     DB
+	pool   *pgxpool.Pool
+	lists  *listBatcher  // nil in a transaction
+	writes chan struct{} // WriteOne's statements in PostgreSQL at once; nil in a transaction
 }
 
 // New returns a Store over pool.
 func New(pool *pgxpool.Pool) *Store {
-	return &Store{db: pool, pool: pool, lists: &listBatcher{pool: pool}}
+	return &Store{db: pool, pool: pool, lists: &listBatcher{pool: pool}, writes: make(chan struct{}, writeSlots(pool))}
 }
 
 // User is an account.

@@ -238,3 +238,51 @@ func TestCommitWithPastTheDeadlineCommitsNothing(t *testing.T) {
 		t.Errorf("tasks behind the lock: %v, want only the warm-up", got)
 	}
 }
+
+// At most half the pool's connections carry single writes at once: with the other writes
+// queued in the server, PostgreSQL sees two statements waiting on a lock, not four, and every
+// write still lands once the lock goes.
+func TestWriteOneHalfThePoolAtOnce(t *testing.T) {
+	other := testdb.Pool(t) // what looks at PostgreSQL's activity
+	st := store.New(other)
+	uid := newUser(t, st, "slots", 0)
+	four := store.New(smallPool(t, 4))
+	unlock := lockUser(t, uid)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	errs := make(chan error, 10)
+	for range cap(errs) {
+		go func() {
+			errs <- four.WriteOne(ctx, func(st *store.Store) error {
+				_, err := st.CreateTask(ctx, uid, "queued", "")
+				return err
+			})
+		}()
+	}
+	waiting := func() (n int) {
+		err := other.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%last_task_number%'`).Scan(&n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for waiting() < 2 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond) // room for a third to arrive, were it let through
+	if n := waiting(); n != 2 {
+		t.Errorf("writes waiting in PostgreSQL with a pool of 4: %d, want 2", n)
+	}
+	unlock()
+	for range cap(errs) {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := titles(t, st, uid); len(got) != 10 {
+		t.Fatalf("tasks: %d, want 10", len(got))
+	}
+}
