@@ -11,8 +11,9 @@ import (
 
 // Tx is a Store bound to one transaction. Its BEGIN travels with its first statement, in one
 // pipeline: every write and every chat turn costs one round trip fewer than BEGIN on its own.
-// COMMIT is always sent on its own, once the statements' results are in: a statement that
-// never answered (deadline, lost connection) finds no COMMIT and rolls back.
+// Commit sends COMMIT on its own, once the statements' results are in: a statement that never
+// answered (deadline, lost connection) finds no COMMIT and rolls back. CommitWith sends it
+// with the last statement instead, under a timeout that gives the same promise.
 type Tx struct {
 	*Store
 	tx *lazyTx
