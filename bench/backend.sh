@@ -9,7 +9,7 @@
 # the same client count.
 # Prints req/s, p50, p99 and errors, the API/pgbench ratio and the server's peak RSS (VmHWM).
 #
-# Needs: wrk (apt-get install wrk), pgbench (postgresql-contrib / postgresql client), curl, go.
+# Needs: wrk (apt-get install wrk), pgbench and psql (postgresql-contrib / postgresql client), curl, go.
 # Env: DURATION (default 10s, per run), ROUNDS (3 alternating GET/pgbench rounds), CONNS (64), THREADS (2),
 # USERS (accounts the writes and chat come from, default CONNS), DB_MAX_CONNS (server pool, default 8),
 # LOG_LEVEL (info), BENCH_ONLY=get,chat,... (only those runs of get, post, post1, chat, mcp; for
@@ -27,7 +27,7 @@ DURATION="${DURATION:-10s}"
 ROUNDS="${ROUNDS:-3}"
 CONNS="${CONNS:-64}"
 THREADS="${THREADS:-2}"
-for tool in wrk pgbench curl go; do
+for tool in wrk pgbench psql curl go; do
   command -v "$tool" >/dev/null || { echo "bench/backend.sh: $tool is required" >&2; exit 1; }
 done
 
@@ -136,6 +136,14 @@ wait_pprof() { if [ -n "$pprof_pid" ]; then wait "$pprof_pid"; pprof_pid=""; fi;
 results=()
 run_wrk() { # name method path body tokens(comma-separated) key
   local name="$1" out line s0 p0
+  # The runs share one database, and the write runs grow tasks from a few hundred rows to
+  # hundreds of thousands in seconds. Until autovacuum re-analyses it (a minute or more on a
+  # busy machine), plans PostgreSQL cached on the tiny table stay: a list read then scans the
+  # whole table (measured: MCP list_tasks at 180 req/s, 11 ms of PostgreSQL CPU each). Each run
+  # starts from fresh statistics of tasks instead, as a deployment's steady state has them.
+  # Only tasks: analysing the still empty conversations table would plan the messages'
+  # foreign-key check as a scan, which grows with every turn (chat fell to 1.5k req/s).
+  psql "$TEST_DATABASE_URL" -X -q -c "ANALYZE tasks"
   s0="$(cpu_ticks "$server_pid")"; p0="$(pg_ticks)"
   start_pprof "$6"
   out="$(BENCH_METHOD="$2" BENCH_BODY="$4" BENCH_TOKENS="$5" BENCH_ACCEPT="${BENCH_ACCEPT:-}" \
