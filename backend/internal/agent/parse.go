@@ -4,7 +4,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"unicode"
 )
 
 // Kind is what the user asked for.
@@ -58,52 +57,11 @@ type Intent struct {
 }
 
 var (
-	reSpaces    = regexp.MustCompile(`\s+`)
-	reTrailPunc = regexp.MustCompile(`[\s.!?,;:…]+$`)
 	reLeadFill  = regexp.MustCompile(`(?i)^(?:please|pls|plz|kindly|hey there|hey|hi there|hi|hello|ok|okay|ok so|so|actually|oh|oops|um+|uh+|hmm+|well|and|also|now|alright|all right|right|yo|btw|by the way|quick one|quickly|just)\b[\s,!.:;-]*`)
 	reLeadAsk   = regexp.MustCompile(`(?i)^(?:(?:can|could|would|will|won't)\s+(?:you|u|ya)(?:\s+please)?|would you mind|do me a favou?r and|i need you to|i want you to|i'd like you to|i would like you to|go ahead and|help me|you can|you could|pls|please)\b[\s,]*`)
 	reLeadWant  = regexp.MustCompile(`(?i)^(?:i'?d like to|i would like to|i want to|i wanna|let me|let's|lets)\s+((?:add|create|delete|remove|mark|complete|finish|show|list|rename|change|update|see|view|cancel|drop|erase|put|make a|make an|make new|edit|reopen|clear|get rid|tick|cross|know|review)\b.*)$`)
-	reTrailFill = regexp.MustCompile(`(?i)(?:[\s,]+(?:please|pls|plz|thanks|thank you|thx|ty|for me|if you can|if you could|if possible|when you can|would you|will you|could you|ok|okay|cheers))+$`)
+	reTrailFill = regexp.MustCompile(`(?i)(?:[\s,]+(?:` + strings.Join(trailFill, "|") + `))+$`)
 )
-
-// Normalize cleans a message for matching: typographic quotes, spacing, trailing punctuation,
-// politeness at either end. Case is preserved (titles keep the user's spelling).
-func Normalize(s string) string {
-	s = strings.Map(func(r rune) rune {
-		switch r {
-		case '\u2018', '\u2019', '\u02bc', '`', '´':
-			return '\''
-		case '\u201c', '\u201d', '«', '»':
-			return '"'
-		case '\u2013', '\u2014':
-			return '-'
-		}
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, s)
-	s = strings.TrimSpace(reSpaces.ReplaceAllString(s, " "))
-	for i := 0; i < 6; i++ {
-		before := s
-		s = reTrailPunc.ReplaceAllString(s, "")
-		s = reTrailFill.ReplaceAllString(s, "")
-		if t := strings.TrimSpace(reLeadFill.ReplaceAllString(s, "")); t != "" {
-			s = t
-		}
-		if t := strings.TrimSpace(reLeadAsk.ReplaceAllString(s, "")); t != "" {
-			s = t
-		}
-		if m := reLeadWant.FindStringSubmatch(s); m != nil {
-			s = m[1]
-		}
-		s = strings.TrimSpace(s)
-		if s == before {
-			break
-		}
-	}
-	return s
-}
 
 func rx(pattern string) *regexp.Regexp { return regexp.MustCompile(`(?i)` + pattern) }
 
@@ -398,7 +356,7 @@ func parseUpdate(s string) (Intent, bool) {
 		if f.re == reUpdDescAddToID {
 			target, value = m[2], m[1]
 		}
-		value = unquote(reTrailFill.ReplaceAllString(value, ""))
+		value = unquote(trimTrailFill(value))
 		t, ok := targetOf(target)
 		if !ok || value == "" {
 			continue
@@ -497,10 +455,10 @@ func parseAdd(s string) (Intent, bool) {
 	}
 	for i := 0; i < 3; i++ {
 		raw = strings.TrimSpace(reAddTail.ReplaceAllString(raw, ""))
-		raw = strings.TrimSpace(reTrailPunc.ReplaceAllString(raw, ""))
+		raw = strings.TrimSpace(trimTrailPunc(raw))
 	}
 	title := unquote(raw)
-	desc = unquote(reTrailPunc.ReplaceAllString(desc, ""))
+	desc = unquote(trimTrailPunc(desc))
 	if title == "" {
 		return Intent{Kind: KindAsk, AskFor: KindAdd}, true
 	}
@@ -531,7 +489,7 @@ func parseList(s string) (Intent, bool) {
 // targetOf turns a reference phrase into a Target; false if it names nothing.
 func targetOf(phrase string) (Target, bool) {
 	p := unquote(strings.TrimSpace(phrase))
-	p = strings.TrimSpace(reTrailPunc.ReplaceAllString(p, ""))
+	p = strings.TrimSpace(trimTrailPunc(p))
 	p = strings.TrimSpace(reLeadPrep.ReplaceAllString(p, ""))
 	if p == "" {
 		return Target{}, false

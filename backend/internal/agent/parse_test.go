@@ -148,3 +148,6 @@ func TestParseSafety(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkParse parses every message of the conversation sets in turn.
+func BenchmarkParse(b *testing.B) { eachPhrase(b, func(s string) { Parse(s) }) }
