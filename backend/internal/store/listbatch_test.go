@@ -17,14 +17,20 @@ import (
 // onePool is a pool of a single connection: concurrent reads must share it.
 func onePool(t *testing.T) *pgxpool.Pool { return smallPool(t, 1) }
 
-// smallPool is a pool of at most n connections.
-func smallPool(t *testing.T, n int32) *pgxpool.Pool {
+// smallPool is a pool of at most n connections, which start with statement_timeout set to
+// statementTimeout if one is given (else the server's default: none).
+func smallPool(t *testing.T, n int32, statementTimeout ...string) *pgxpool.Pool {
 	t.Helper()
 	pc, err := pgxpool.ParseConfig(testdb.URL(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	pc.MaxConns = n
+	for _, v := range statementTimeout {
+		if v != "" {
+			pc.ConnConfig.RuntimeParams["statement_timeout"] = v
+		}
+	}
 	pool, err := pgxpool.NewWithConfig(context.Background(), pc)
 	if err != nil {
 		t.Fatal(err)

@@ -35,11 +35,14 @@ type Store struct {
 	pool   *pgxpool.Pool
 	lists  *listBatcher  // nil in a transaction
 	writes chan struct{} // WriteOne's statements in PostgreSQL at once; nil in a transaction
+	// session is the statement_timeout the pool's connections start with (0: none known).
+	session time.Duration
 }
 
 // New returns a Store over pool.
 func New(pool *pgxpool.Pool) *Store {
-	return &Store{db: pool, pool: pool, lists: &listBatcher{pool: pool}, writes: make(chan struct{}, writeSlots(pool))}
+	return &Store{db: pool, pool: pool, lists: &listBatcher{pool: pool}, writes: make(chan struct{}, writeSlots(pool)),
+		session: sessionTimeout(pool)}
 }
 
 // User is an account.

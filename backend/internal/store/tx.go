@@ -27,7 +27,7 @@ func (s *Store) Begin(ctx context.Context) (*Tx, error) {
 		return nil, fmt.Errorf("begin: %w", err)
 	}
 	lt := &lazyTx{conn: conn}
-	return &Tx{Store: &Store{db: lt}, tx: lt}, nil
+	return &Tx{Store: &Store{db: lt, session: s.session}, tx: lt}, nil
 }
 
 // Commit commits the transaction (nothing to do if no statement ran, or if CommitWith did)

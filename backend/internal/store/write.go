@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -16,8 +17,9 @@ import (
 // CreateUser…), in one round trip, with the promise a transaction gives: when the caller's
 // deadline passes, the write has not happened.
 //
-// The statement goes with a statement_timeout that ends a little before ctx's deadline, as one
-// implicit transaction (committed at the pipeline's Sync). A statement still waiting when the
+// The statement goes with a statement_timeout that ends a little before ctx's deadline (or
+// under the connection's own, when that ends sooner), as one implicit transaction (committed at
+// the pipeline's Sync). A statement still waiting when the
 // timeout fires (on a lock, say) is cancelled by PostgreSQL itself and rolls back, so a 503 is
 // never a write; one that finishes has committed before the deadline, and its answer is read
 // within the margin left. An explicit BEGIN … COMMIT would promise the same at the cost of a
@@ -40,10 +42,11 @@ func (s *Store) WriteOne(ctx context.Context, fn func(st *Store) error) error {
 		return fmt.Errorf("wait for a write slot: %w", ctx.Err())
 	}
 	w := &lastWrite{
-		conn: func(ctx context.Context) (*pgxpool.Conn, error) { return s.pool.Acquire(ctx) },
-		done: func(conn *pgxpool.Conn, _ error) { conn.Release() },
+		conn:    func(ctx context.Context) (*pgxpool.Conn, error) { return s.pool.Acquire(ctx) },
+		done:    func(conn *pgxpool.Conn, _ error) { conn.Release() },
+		session: s.session,
 	}
-	return fn(&Store{db: w, pool: s.pool})
+	return fn(&Store{db: w, pool: s.pool, session: s.session})
 }
 
 // CommitWith runs fn's one statement as the transaction's last and commits, both in one round
@@ -57,10 +60,11 @@ func (t *Tx) CommitWith(ctx context.Context, fn func(last *Tx) error) error {
 		return fmt.Errorf("commit: %w", pgx.ErrTxClosed)
 	}
 	w := &lastWrite{
-		conn:   func(context.Context) (*pgxpool.Conn, error) { return lt.conn, nil },
-		begin:  !lt.begun,
-		commit: true,
-		begun:  func() { lt.begun = true },
+		conn:    func(context.Context) (*pgxpool.Conn, error) { return lt.conn, nil },
+		begin:   !lt.begun,
+		commit:  true,
+		begun:   func() { lt.begun = true },
+		session: t.session,
 		done: func(_ *pgxpool.Conn, err error) {
 			if err == nil {
 				lt.committed = true
@@ -68,7 +72,7 @@ func (t *Tx) CommitWith(ctx context.Context, fn func(last *Tx) error) error {
 			}
 		},
 	}
-	if err := fn(&Tx{Store: &Store{db: w, pool: t.pool}, tx: lt}); err != nil {
+	if err := fn(&Tx{Store: &Store{db: w, pool: t.pool, session: t.session}, tx: lt}); err != nil {
 		return err
 	}
 	if !w.used {
@@ -94,6 +98,31 @@ const (
 	maxWriteMargin = 500 * time.Millisecond
 )
 
+// sessionTimeout is the statement_timeout pool's connections start with, as set in its
+// configuration (DATABASE_URL, or what the server sets from REQUEST_TIMEOUT); 0 when it is not
+// set there, is 0 (none), or does not parse: then every last write sets its own.
+func sessionTimeout(pool *pgxpool.Pool) time.Duration {
+	return parseTimeout(pool.Config().ConnConfig.RuntimeParams["statement_timeout"])
+}
+
+// parseTimeout reads a PostgreSQL time setting: a number of milliseconds, or a number with a
+// unit (us, ms, s, min, h, d).
+func parseTimeout(v string) time.Duration {
+	v = strings.TrimSpace(v)
+	i := strings.IndexFunc(v, func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
+	num, unit := v, "ms"
+	if i >= 0 {
+		num, unit = v[:i], strings.TrimSpace(v[i:])
+	}
+	n, err := strconv.ParseFloat(num, 64)
+	per, ok := map[string]time.Duration{"us": time.Microsecond, "ms": time.Millisecond, "s": time.Second,
+		"min": time.Minute, "h": time.Hour, "d": 24 * time.Hour}[unit]
+	if err != nil || !ok || n <= 0 {
+		return 0
+	}
+	return time.Duration(n * float64(per))
+}
+
 // statementBudget is how long a statement sent now may run so that its answer arrives before
 // the deadline.
 func statementBudget(ctx context.Context) (time.Duration, time.Time) {
@@ -117,6 +146,7 @@ type lastWrite struct {
 	begin, commit bool
 	begun         func()                     // BEGIN succeeded
 	done          func(*pgxpool.Conn, error) // everything is read; err is the outcome
+	session       time.Duration              // the connection's own statement_timeout (0: none known)
 	used          bool
 }
 
@@ -142,8 +172,12 @@ func (w *lastWrite) send(ctx context.Context, sql string, args []any) (*lastBatc
 		b.Queue("BEGIN")
 	}
 	// statement_timeout in milliseconds, rounded up so it is never 0 ("no timeout"); local to
-	// the transaction, explicit or implicit.
-	b.Queue("SELECT set_config('statement_timeout', $1, true)", strconv.FormatInt(max(budget.Milliseconds(), 1), 10))
+	// the transaction, explicit or implicit. A connection whose own timeout ends first needs
+	// none (a chat turn's deadline is minutes away): one statement fewer for PostgreSQL.
+	timeout := w.session <= 0 || budget < w.session
+	if timeout {
+		b.Queue("SELECT set_config('statement_timeout', $1, true)", strconv.FormatInt(max(budget.Milliseconds(), 1), 10))
+	}
 	b.Queue(sql, args...)
 	if w.commit {
 		b.Queue("COMMIT")
@@ -155,8 +189,10 @@ func (w *lastWrite) send(ctx context.Context, sql string, args []any) (*lastBatc
 		}
 		w.begun()
 	}
-	if _, err := lb.BatchResults.Exec(); err != nil {
-		return nil, lb.fail(err)
+	if timeout {
+		if _, err := lb.BatchResults.Exec(); err != nil {
+			return nil, lb.fail(err)
+		}
 	}
 	return lb, nil
 }

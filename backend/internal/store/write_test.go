@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/todo-chatbot/todo-chatbot/backend/internal/store"
 	"github.com/todo-chatbot/todo-chatbot/backend/internal/testdb"
@@ -19,9 +20,12 @@ func lockUser(t *testing.T, uid int64) (unlock func()) {
 
 // warmStore is a Store over one connection whose statements are already prepared, so a write
 // that waits does so while it executes (not while PostgreSQL parses it, which never commits).
-func warmStore(t *testing.T, uid int64) *store.Store {
+func warmStore(t *testing.T, uid int64) *store.Store { return warmStoreOn(t, onePool(t), uid) }
+
+// warmStoreOn is warmStore over pool.
+func warmStoreOn(t *testing.T, pool *pgxpool.Pool, uid int64) *store.Store {
 	t.Helper()
-	st := store.New(onePool(t))
+	st := store.New(pool)
 	if err := st.WriteOne(context.Background(), func(st *store.Store) error {
 		_, err := st.CreateTask(context.Background(), uid, "warm-up", "")
 		return err
@@ -136,14 +140,23 @@ func TestWriteOneReportsTheStatementsError(t *testing.T) {
 // A transaction's last statement and its COMMIT go together: everything commits, and the
 // connection is free for the next transaction at once (a pool of one would block otherwise).
 func TestCommitWithCommitsTheWholeTransaction(t *testing.T) {
+	// With the connections' own statement_timeout shorter than the time left, the last
+	// statement needs no timeout of its own (what a chat turn sees).
+	for _, session := range []string{"", "10s"} {
+		t.Run("session timeout "+session, func(t *testing.T) { commitWithCommitsAll(t, smallPool(t, 1, session)) })
+	}
+}
+
+func commitWithCommitsAll(t *testing.T, pool *pgxpool.Pool) {
 	ctx := context.Background()
-	st := store.New(onePool(t))
+	st := store.New(pool)
 	uid := newUser(t, st, "commit-with", 0)
 	for i := range 3 {
 		tx, err := st.Begin(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
+		defer tx.Rollback(ctx) // a failed round gives its connection back, or the pool never closes
 		if _, err := tx.CreateTask(ctx, uid, "first", ""); err != nil {
 			t.Fatal(err)
 		}
@@ -201,41 +214,58 @@ func TestCommitWithFailingStatementCommitsNothing(t *testing.T) {
 }
 
 // A last statement still waiting at the deadline rolls the whole transaction back, even when
-// what it waited for goes away right after.
+// what it waited for goes away right after; so does one still waiting when the connection's
+// own statement_timeout ends, when that comes first (a chat turn's deadline is minutes away).
 func TestCommitWithPastTheDeadlineCommitsNothing(t *testing.T) {
-	st := store.New(testdb.Pool(t))
-	uid := newUser(t, st, "commit-late", 0)
-	one := warmStore(t, uid)
-	bg := context.Background()
-	tx, err := one.Begin(bg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback(bg)
-	// The first statement runs before the lock; the last one waits behind it.
-	other := newUser(t, st, "commit-late-other", 0)
-	if _, err := tx.CreateTask(bg, other, "first", ""); err != nil {
-		t.Fatal(err)
-	}
-	unlock := lockUser(t, uid)
-	ctx, cancel := context.WithTimeout(bg, time.Second)
-	defer cancel()
-	err = tx.CommitWith(ctx, func(tx *store.Tx) error {
-		_, err := tx.CreateTask(ctx, uid, "too late", "")
-		return err
-	})
-	var pgErr *pgconn.PgError
-	if !errors.As(err, &pgErr) || pgErr.Code != "57014" {
-		t.Errorf("a last statement stuck behind a lock: %v, want PostgreSQL's statement timeout", err)
-	}
-	tx.Rollback(bg)
-	unlock()
-	time.Sleep(300 * time.Millisecond)
-	if got := titles(t, st, other); len(got) != 0 {
-		t.Errorf("the first statement's task: %v, want rolled back", got)
-	}
-	if got := titles(t, st, uid); len(got) != 1 {
-		t.Errorf("tasks behind the lock: %v, want only the warm-up", got)
+	for _, c := range []struct {
+		name, session string // the connections' statement_timeout ("": not set)
+		deadline      time.Duration
+	}{
+		{"no session timeout", "", time.Second},
+		{"a session timeout after the deadline", "1min", time.Second},
+		{"a session timeout before the deadline", "300", time.Minute},
+		{"a session timeout with a unit", "0.3s", time.Minute},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			st := store.New(testdb.Pool(t))
+			uid := newUser(t, st, "commit-late", 0)
+			one := warmStoreOn(t, smallPool(t, 1, c.session), uid)
+			bg := context.Background()
+			tx, err := one.Begin(bg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tx.Rollback(bg)
+			// The first statement runs before the lock; the last one waits behind it.
+			other := newUser(t, st, "commit-late-other", 0)
+			if _, err := tx.CreateTask(bg, other, "first", ""); err != nil {
+				t.Fatal(err)
+			}
+			unlock := lockUser(t, uid)
+			ctx, cancel := context.WithTimeout(bg, c.deadline)
+			defer cancel()
+			start := time.Now()
+			err = tx.CommitWith(ctx, func(tx *store.Tx) error {
+				_, err := tx.CreateTask(ctx, uid, "too late", "")
+				return err
+			})
+			var pgErr *pgconn.PgError
+			if !errors.As(err, &pgErr) || pgErr.Code != "57014" {
+				t.Errorf("a last statement stuck behind a lock: %v, want PostgreSQL's statement timeout", err)
+			}
+			if waited := time.Since(start); waited > c.deadline/2+time.Second {
+				t.Errorf("the last statement waited %v: the first timeout to end is the session's or the deadline's", waited)
+			}
+			tx.Rollback(bg)
+			unlock()
+			time.Sleep(300 * time.Millisecond)
+			if got := titles(t, st, other); len(got) != 0 {
+				t.Errorf("the first statement's task: %v, want rolled back", got)
+			}
+			if got := titles(t, st, uid); len(got) != 1 {
+				t.Errorf("tasks behind the lock: %v, want only the warm-up", got)
+			}
+		})
 	}
 }
 
