@@ -39,7 +39,7 @@ func NewPool(ctx context.Context, cfg *config.Config) (*pgxpool.Pool, error) {
 	// Server-side backstops of the request deadlines (which cancel queries from the client
 	// side): no statement outlives its request, no transaction sits idle past a chat turn.
 	if pc.ConnConfig.RuntimeParams["statement_timeout"] == "" {
-		pc.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(cfg.RequestTimeout.Milliseconds(), 10)
+		pc.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(max(store.StatementTimeout(cfg.RequestTimeout).Milliseconds(), 1), 10)
 	}
 	if pc.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] == "" {
 		pc.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = strconv.FormatInt((httpapi.ChatTimeout + 10*time.Second).Milliseconds(), 10)

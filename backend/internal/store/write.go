@@ -123,6 +123,11 @@ func parseTimeout(v string) time.Duration {
 	return time.Duration(n * float64(per))
 }
 
+// writeMargin is the margin a statement leaves when time is left before its deadline.
+func writeMargin(left time.Duration) time.Duration {
+	return min(max(left/5, minWriteMargin), maxWriteMargin)
+}
+
 // statementBudget is how long a statement sent now may run so that its answer arrives before
 // the deadline.
 func statementBudget(ctx context.Context) (time.Duration, time.Time) {
@@ -131,8 +136,15 @@ func statementBudget(ctx context.Context) (time.Duration, time.Time) {
 		dl = time.Now().Add(fallbackDeadline)
 	}
 	left := time.Until(dl)
-	margin := min(max(left/5, minWriteMargin), maxWriteMargin)
-	return left - margin, dl
+	return left - writeMargin(left), dl
+}
+
+// StatementTimeout is the statement_timeout for the connections of requests with the deadline
+// requestTimeout: it ends two margins before that deadline, so a statement of the request ends
+// in time for its answer, and a write sent in the request's first margin (the usual case) is
+// bounded by it alone and sends no timeout of its own. At least half of requestTimeout.
+func StatementTimeout(requestTimeout time.Duration) time.Duration {
+	return max(requestTimeout-2*writeMargin(requestTimeout), requestTimeout/2)
 }
 
 // errOneStatement guards the contract of WriteOne and CommitWith: a second statement would

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"strconv"
 	"testing"
 	"time"
 
@@ -36,15 +37,24 @@ func warmStoreOn(t *testing.T, pool *pgxpool.Pool, uid int64) *store.Store {
 }
 
 // A write still waiting when its deadline comes is told so in time and never happens, even
-// when what it waited for goes away right after: the client's 503 is the truth.
+// when what it waited for goes away right after: the client's 503 is the truth. So it is when
+// the connection's own statement_timeout is the one the server sets (StatementTimeout), which
+// spares a write sent at once its own.
 func TestWriteOneThatMissesItsDeadlineNeverHappens(t *testing.T) {
+	for _, session := range []string{"", strconv.FormatInt(store.StatementTimeout(time.Second).Milliseconds(), 10)} {
+		t.Run("session timeout "+session, func(t *testing.T) { writeMissesItsDeadline(t, session) })
+	}
+}
+
+func writeMissesItsDeadline(t *testing.T, session string) {
 	st := store.New(testdb.Pool(t))
 	uid := newUser(t, st, "late", 0)
-	one := warmStore(t, uid)
+	one := warmStoreOn(t, smallPool(t, 1, session), uid)
 	unlock := lockUser(t, uid)
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
+	start := time.Now()
 	err := one.WriteOne(ctx, func(st *store.Store) error {
 		_, err := st.CreateTask(ctx, uid, "too late", "")
 		return err
@@ -53,6 +63,9 @@ func TestWriteOneThatMissesItsDeadlineNeverHappens(t *testing.T) {
 	var pgErr *pgconn.PgError
 	if !errors.As(err, &pgErr) || pgErr.Code != "57014" {
 		t.Errorf("a write stuck behind a lock: %v, want PostgreSQL's statement timeout", err)
+	}
+	if waited := time.Since(start); waited >= time.Second {
+		t.Errorf("told after %v, past the deadline", waited)
 	}
 	unlock()
 	time.Sleep(300 * time.Millisecond) // what a write still queued in PostgreSQL would need now
@@ -314,5 +327,18 @@ func TestWriteOneHalfThePoolAtOnce(t *testing.T) {
 	}
 	if got := titles(t, st, uid); len(got) != 10 {
 		t.Fatalf("tasks: %d, want 10", len(got))
+	}
+}
+
+// The pool's statement_timeout ends two write margins (a fifth of the time, 50-500 ms) before
+// the request's deadline, and never before half of it.
+func TestStatementTimeout(t *testing.T) {
+	for rt, want := range map[time.Duration]time.Duration{
+		10 * time.Second: 9 * time.Second, time.Second: 600 * time.Millisecond,
+		time.Minute: 59 * time.Second, 100 * time.Millisecond: 50 * time.Millisecond,
+	} {
+		if got := store.StatementTimeout(rt); got != want {
+			t.Errorf("StatementTimeout(%v) = %v, want %v", rt, got, want)
+		}
 	}
 }
