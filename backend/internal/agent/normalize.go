@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -57,21 +58,12 @@ var trailFillEnds = func() []string {
 	var out []string
 	for _, f := range trailFill {
 		w := f[strings.LastIndexByte(f, ' ')+1:]
-		if !contains(out, w) {
+		if !slices.Contains(out, w) {
 			out = append(out, w)
 		}
 	}
 	return out
 }()
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
 
 // isBlank is RE2's \s: ASCII white space only.
 func isBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r' }

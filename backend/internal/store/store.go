@@ -41,8 +41,9 @@ type Store struct {
 
 // New returns a Store over pool.
 func New(pool *pgxpool.Pool) *Store {
-	return &Store{db: pool, pool: pool, lists: &listBatcher{pool: pool}, writes: make(chan struct{}, writeSlots(pool)),
-		session: sessionTimeout(pool)}
+	cfg := pool.Config() // a copy: taken once
+	return &Store{db: pool, pool: pool, lists: &listBatcher{pool: pool}, writes: make(chan struct{}, writeSlots(cfg)),
+		session: sessionTimeout(cfg)}
 }
 
 // User is an account.

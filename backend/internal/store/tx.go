@@ -97,9 +97,11 @@ func (lt *lazyTx) release() {
 // first sends BEGIN and the first statement together and reads BEGIN's result. If BEGIN
 // failed, nothing of the batch reached PostgreSQL (its deadline had passed, an argument could
 // not be encoded) or the connection is gone: the next statement must carry BEGIN again.
-func (lt *lazyTx) first(ctx context.Context, b *pgx.Batch) (pgx.BatchResults, error) {
-	withBegin := &pgx.Batch{QueuedQueries: append([]*pgx.QueuedQuery{{SQL: "BEGIN"}}, b.QueuedQueries...)}
-	br := lt.conn.SendBatch(ctx, withBegin)
+func (lt *lazyTx) first(ctx context.Context, sql string, args []any) (pgx.BatchResults, error) {
+	b := &pgx.Batch{}
+	b.Queue("BEGIN")
+	b.Queue(sql, args...)
+	br := lt.conn.SendBatch(ctx, b)
 	if _, err := br.Exec(); err != nil {
 		_ = br.Close()
 		return nil, err
@@ -112,9 +114,7 @@ func (lt *lazyTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.Com
 	if lt.begun {
 		return lt.conn.Exec(ctx, sql, args...)
 	}
-	b := &pgx.Batch{}
-	b.Queue(sql, args...)
-	br, err := lt.first(ctx, b)
+	br, err := lt.first(ctx, sql, args)
 	if err != nil {
 		return pgconn.CommandTag{}, err
 	}
@@ -129,9 +129,7 @@ func (lt *lazyTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows,
 	if lt.begun {
 		return lt.conn.Query(ctx, sql, args...)
 	}
-	b := &pgx.Batch{}
-	b.Queue(sql, args...)
-	br, err := lt.first(ctx, b)
+	br, err := lt.first(ctx, sql, args)
 	if err != nil {
 		return nil, err
 	}

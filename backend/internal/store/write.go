@@ -19,9 +19,8 @@ import (
 //
 // The statement goes with a statement_timeout that ends a little before ctx's deadline (or
 // under the connection's own, when that ends sooner), as one implicit transaction (committed at
-// the pipeline's Sync). A statement still waiting when the
-// timeout fires (on a lock, say) is cancelled by PostgreSQL itself and rolls back, so a 503 is
-// never a write; one that finishes has committed before the deadline, and its answer is read
+// the pipeline's Sync). A statement still waiting when the timeout fires (on a lock, say) is
+// cancelled by PostgreSQL itself and rolls back, so a 503 is never a write; one that finishes has committed before the deadline, and its answer is read
 // within the margin left. An explicit BEGIN … COMMIT would promise the same at the cost of a
 // second round trip, during which the rows it wrote stay locked (one user's creates queue on
 // their task counter for that long).
@@ -87,8 +86,8 @@ func (t *Tx) CommitWith(ctx context.Context, fn func(last *Tx) error) error {
 // queue inside PostgreSQL, on its locks, where one holder the CPU scheduler preempts stalls
 // all the others: with a build running next to it, 8 writers at once had a p99 of 26–77 ms,
 // 4 had 12–19 ms. Here they queue without holding anything, in arrival order.
-func writeSlots(pool *pgxpool.Pool) int {
-	return int(max(1, pool.Config().MaxConns/2))
+func writeSlots(cfg *pgxpool.Config) int {
+	return int(max(1, cfg.MaxConns/2))
 }
 
 // Deadline margins: the statement's timeout leaves a fifth of the time left, within these
@@ -98,11 +97,11 @@ const (
 	maxWriteMargin = 500 * time.Millisecond
 )
 
-// sessionTimeout is the statement_timeout pool's connections start with, as set in its
+// sessionTimeout is the statement_timeout a pool's connections start with, as set in its
 // configuration (DATABASE_URL, or what the server sets from REQUEST_TIMEOUT); 0 when it is not
 // set there, is 0 (none), or does not parse: then every last write sets its own.
-func sessionTimeout(pool *pgxpool.Pool) time.Duration {
-	return parseTimeout(pool.Config().ConnConfig.RuntimeParams["statement_timeout"])
+func sessionTimeout(cfg *pgxpool.Config) time.Duration {
+	return parseTimeout(cfg.ConnConfig.RuntimeParams["statement_timeout"])
 }
 
 // parseTimeout reads a PostgreSQL time setting: a number of milliseconds, or a number with a
