@@ -1,9 +1,9 @@
 -- wrk script for bench/backend.sh: method, body, tokens and Accept come from the environment;
 -- done() prints one machine-readable RESULT line.
--- BENCH_TOKEN is one user's; BENCH_TOKENS (comma-separated) spreads the requests over several
--- users, one after the other.
+-- BENCH_TOKENS is one user's token, or several (comma-separated) to spread the requests over
+-- those users, one after the other.
 local tokens = {}
-for t in string.gmatch(os.getenv("BENCH_TOKENS") or os.getenv("BENCH_TOKEN"), "[^,]+") do
+for t in string.gmatch(os.getenv("BENCH_TOKENS"), "[^,]+") do
   tokens[#tokens + 1] = "Bearer " .. t
 end
 wrk.method = os.getenv("BENCH_METHOD") or "GET"

@@ -133,9 +133,18 @@ start_pprof() { # key
 }
 wait_pprof() { if [ -n "$pprof_pid" ]; then wait "$pprof_pid"; pprof_pid=""; fi; }
 
+# wrk_load METHOD URL BODY TOKENS: one wrk run at CONNS connections for DURATION; sets
+# requests= duration_us= p50_us= p99_us= non2xx= socket_errors= from its RESULT line.
+wrk_load() {
+  local out
+  out="$(BENCH_METHOD="$1" BENCH_BODY="$3" BENCH_TOKENS="$4" BENCH_ACCEPT="${BENCH_ACCEPT:-}" \
+    wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --timeout 5s -s "$root/bench/backend.lua" "$2" | grep '^RESULT')"
+  eval "${out#RESULT }"
+}
+
 results=()
 run_wrk() { # name method path body tokens(comma-separated) key
-  local name="$1" out line s0 p0
+  local name="$1" s0 p0
   # The runs share one database, and the write runs grow tasks from a few hundred rows to
   # hundreds of thousands in seconds. Until autovacuum re-analyses it (a minute or more on a
   # busy machine), plans PostgreSQL cached on the tiny table stay: a list read then scans the
@@ -146,11 +155,8 @@ run_wrk() { # name method path body tokens(comma-separated) key
   psql "$TEST_DATABASE_URL" -X -q -c "ANALYZE tasks"
   s0="$(cpu_ticks "$server_pid")"; p0="$(pg_ticks)"
   start_pprof "$6"
-  out="$(BENCH_METHOD="$2" BENCH_BODY="$4" BENCH_TOKENS="$5" BENCH_ACCEPT="${BENCH_ACCEPT:-}" \
-    wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --timeout 5s -s "$root/bench/backend.lua" "$base$3")"
+  wrk_load "$2" "$base$3" "$4" "$5"
   wait_pprof
-  line="$(echo "$out" | grep '^RESULT')"
-  eval "$(echo "$line" | sed 's/^RESULT //')"   # requests= duration_us= p50_us= p99_us= non2xx= socket_errors=
   local rps; rps="$(python3 -c "print(f'{$requests/($duration_us/1e6):.0f}')")"
   results+=("$(printf '%-22s %10s %9.2f %9.2f %8s %8s %8s' "$name" "$rps" "$(python3 -c "print($p50_us/1000)")" "$(python3 -c "print($p99_us/1000)")" "$((non2xx + socket_errors))" \
     "$(per_req_us "$s0" "$(cpu_ticks "$server_pid")" "$requests")" "$(per_req_us "$p0" "$(pg_ticks)" "$requests")")")
@@ -158,7 +164,7 @@ run_wrk() { # name method path body tokens(comma-separated) key
 }
 
 echo "warming up..." >&2
-BENCH_METHOD=GET BENCH_BODY="" BENCH_TOKEN="$get_token" wrk -t1 -c8 -d2s -s "$root/bench/backend.lua" "$base/api/tasks" >/dev/null
+BENCH_METHOD=GET BENCH_BODY="" BENCH_TOKENS="$get_token" wrk -t1 -c8 -d2s -s "$root/bench/backend.lua" "$base/api/tasks" >/dev/null
 
 # GET /api/tasks and pgbench alternate in ROUNDS short rounds so both see the same machine
 # load (other work on a shared machine moves either figure by tens of percent); the medians
@@ -172,14 +178,9 @@ median() { python3 -c 'import statistics,sys; print(statistics.median(float(x) f
 if wants get; then
 for round in $(seq 1 "$ROUNDS"); do
   echo "round $round/$ROUNDS: wrk GET /api/tasks ($CONNS connections, $DURATION), then pgbench..." >&2
-  if [ -n "${BENCH_PPROF:-}" ] && [ "$round" = 1 ]; then
-    # pprof listens on 127.0.0.1:6060 (cmd/server/pprof.go); the profile covers the round but its edges.
-    start_pprof get
-  fi
+  if [ "$round" = 1 ]; then start_pprof get; fi
   t0="$(cpu_ticks "$server_pid")"; p0="$(pg_ticks)"
-  out="$(BENCH_METHOD=GET BENCH_BODY="" BENCH_TOKEN="$get_token" \
-    wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --timeout 5s -s "$root/bench/backend.lua" "$base/api/tasks" | grep '^RESULT')"
-  eval "$(echo "$out" | sed 's/^RESULT //')"
+  wrk_load GET "$base/api/tasks" "" "$get_token"
   get_cpu+=("$(per_req_us "$t0" "$(cpu_ticks "$server_pid")" "$requests")"); get_pgcpu+=("$(per_req_us "$p0" "$(pg_ticks)" "$requests")")
   get_rps+=("$(python3 -c "print($requests/($duration_us/1e6))")"); get_p50+=("$p50_us"); get_p99+=("$p99_us")
   get_err=$((get_err + non2xx + socket_errors))
@@ -187,9 +188,7 @@ for round in $(seq 1 "$ROUNDS"); do
   if [ -n "$baseline_pid" ]; then
     echo "round $round/$ROUNDS: wrk GET /api/tasks on the baseline..." >&2
     t0="$(cpu_ticks "$baseline_pid")"
-    out="$(BENCH_METHOD=GET BENCH_BODY="" BENCH_TOKEN="$get_token" \
-      wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --timeout 5s -s "$root/bench/backend.lua" "$baseline/api/tasks" | grep '^RESULT')"
-    eval "$(echo "$out" | sed 's/^RESULT //')"
+    wrk_load GET "$baseline/api/tasks" "" "$get_token"
     base_cpu+=("$(per_req_us "$t0" "$(cpu_ticks "$baseline_pid")" "$requests")")
     base_rps+=("$(python3 -c "print($requests/($duration_us/1e6))")"); base_p99+=("$p99_us")
   fi
