@@ -17,7 +17,12 @@
 # BENCH_PPROF=prefix (build with the pprof tag and save a CPU profile of each run, prefix.get.pb.gz
 # for the first GET round, prefix.chat.pb.gz and so on for the others),
 # BENCH_BASELINE=path/to/server (another build, e.g. of main: served beside this one on the same
-# database and loaded with GET in every round too, so a change is compared under the same load).
+# database and loaded with GET in every round too, so a change is compared under the same load),
+# BENCH_BUSY=own|shared (a CPU-heavy build — the backend rebuilt from scratch, `go build -a -p 2`,
+# over and over — runs beside every run: "own" starts it in a session of its own, as from another
+# terminal, so the kernel's autogroup schedules it as one group against the benchmark's, the way
+# a node's cgroups schedule another pod; "shared" keeps it in the benchmark's session, where each
+# of its threads competes one for one with the server's and PostgreSQL's).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 if [ -z "${TEST_DATABASE_URL:-}" ]; then
@@ -27,6 +32,7 @@ DURATION="${DURATION:-10s}"
 ROUNDS="${ROUNDS:-3}"
 CONNS="${CONNS:-64}"
 THREADS="${THREADS:-2}"
+case "${BENCH_BUSY:-}" in ""|own|shared) ;; *) echo "bench/backend.sh: BENCH_BUSY is own or shared, not '$BENCH_BUSY'" >&2; exit 2 ;; esac
 for tool in wrk pgbench psql curl go; do
   command -v "$tool" >/dev/null || { echo "bench/backend.sh: $tool is required" >&2; exit 1; }
 done
@@ -42,6 +48,10 @@ cleanup() {
     kill -TERM "$server_pid" 2>/dev/null || true
     wait "$server_pid" 2>/dev/null || true
   fi
+  if [ -n "${busy_pid:-}" ]; then
+    kill -TERM -- "-$busy_pid" 2>/dev/null || true
+    wait "$busy_pid" 2>/dev/null || true
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -49,6 +59,20 @@ trap cleanup EXIT
 echo "building server..." >&2
 tags=""; [ -n "${BENCH_PPROF:-}" ] && tags="pprof"
 (cd "$root/backend" && CGO_ENABLED=0 go build -tags "$tags" -trimpath -ldflags "-s -w" -o "$work/server" ./cmd/server)
+
+# The busy build's process group (its own pid), so cleanup stops the go command and its compilers.
+busy_pid=""
+busy_loop=(bash -c 'cd "$1" && while :; do GOCACHE="$2" go build -a -p 2 -o /dev/null ./cmd/server >/dev/null 2>&1; done' busy "$root/backend" "$work/busy-gocache")
+case "${BENCH_BUSY:-}" in
+  "") busy_note="idle" ;;
+  own)
+    setsid "${busy_loop[@]}" &
+    busy_pid=$!
+    busy_note="busy: a go build -a -p 2 loop beside every run, in its own session (autogroup $(cat /proc/sys/kernel/sched_autogroup_enabled 2>/dev/null || echo '?'))" ;;
+  shared)
+    set -m; "${busy_loop[@]}" & busy_pid=$!; set +m
+    busy_note="busy: a go build -a -p 2 loop beside every run, in the benchmark's session" ;;
+esac
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 start_server() { # binary port log
@@ -229,6 +253,7 @@ errors_in_log="$(grep -c '"level":"ERROR"' "$work/server.log" || true)"
 mkdir -p "$root/bench/results"
 {
 echo "== backend benchmark: $CONNS connections, $DURATION per run (GET and pgbench: median of $ROUNDS alternating rounds), $(nproc) cores, loopback, load average $(cut -d' ' -f1-3 /proc/loadavg) =="
+echo "== $busy_note =="
 # CPU µs per request: the server's own, and PostgreSQL's (all its processes) for the same requests.
 printf '%-22s %10s %9s %9s %8s %8s %8s\n' "endpoint" "req/s" "p50 ms" "p99 ms" "errors" "srv µs" "pg µs"
 for r in "${results[@]}"; do echo "$r"; done
