@@ -225,7 +225,8 @@ func (t *Tools) Call(ctx context.Context, name string, args []byte) (Result, err
 	if res.Tasks == nil && res.Task == nil && res.Error == "" {
 		res.Tasks = []store.Task{}
 	}
-	out, mErr := json.Marshal(res)
+	// Result marshals itself; through json.Marshal its output would be scanned and copied again.
+	out, mErr := res.MarshalJSON()
 	if mErr != nil {
 		return Result{}, mErr
 	}
