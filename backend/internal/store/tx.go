@@ -14,9 +14,39 @@ import (
 // Commit sends COMMIT on its own, once the statements' results are in: a statement that never
 // answered (deadline, lost connection) finds no COMMIT and rolls back. CommitWith sends it
 // with the last statement instead, under a timeout that gives the same promise.
+//
+// Task reads before the first write (ListTasks, GetTask, TaskIDByNumber) run on the
+// transaction's connection as statements of their own. Under READ COMMITTED, PostgreSQL's
+// default and ours, a statement sees what was committed before it started either way; and a
+// chat turn that only reads then writes nothing but its saved turn, which CommitWith sends as
+// one implicit transaction: PostgreSQL runs neither BEGIN nor COMMIT for it. A locking read
+// (Messages) begins the transaction, so its lock lasts to the end.
 type Tx struct {
 	*Store
 	tx *lazyTx
+}
+
+// reads is where a task read runs: the transaction once it has begun, else the connection.
+func (t *Tx) reads() *Store {
+	if t.tx.begun || t.tx.conn == nil {
+		return t.Store
+	}
+	return &Store{db: t.tx.conn, session: t.session}
+}
+
+// ListTasks is Store.ListTasks; see Tx for where it runs.
+func (t *Tx) ListTasks(ctx context.Context, userID int64, status string) ([]Task, error) {
+	return t.reads().ListTasks(ctx, userID, status)
+}
+
+// GetTask is Store.GetTask; see Tx for where it runs.
+func (t *Tx) GetTask(ctx context.Context, userID, id int64) (Task, error) {
+	return t.reads().GetTask(ctx, userID, id)
+}
+
+// TaskIDByNumber is Store.TaskIDByNumber; see Tx for where it runs.
+func (t *Tx) TaskIDByNumber(ctx context.Context, userID, number int64) (int64, error) {
+	return t.reads().TaskIDByNumber(ctx, userID, number)
 }
 
 // Begin takes a connection for a transaction; ctx bounds only that wait (each query takes its

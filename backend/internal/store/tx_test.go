@@ -3,8 +3,15 @@ package store_test
 import (
 	"context"
 	"errors"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/todo-chatbot/todo-chatbot/backend/internal/store"
 	"github.com/todo-chatbot/todo-chatbot/backend/internal/testdb"
@@ -119,5 +126,129 @@ func TestAnEmptyTransactionGivesItsConnectionBack(t *testing.T) {
 	}
 	if n := pool.Stat().AcquiredConns(); n != 0 {
 		t.Errorf("%d connections still held after empty transactions", n)
+	}
+}
+
+// sqlLog records the SQL of every statement a pool's connections send, batched or not.
+type sqlLog struct {
+	mu  sync.Mutex
+	sql []string
+}
+
+func (l *sqlLog) add(sql string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.sql = append(l.sql, strings.Fields(sql)[0])
+}
+
+// take returns the first word of each statement sent since the last take.
+func (l *sqlLog) take() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := l.sql
+	l.sql = nil
+	return out
+}
+
+func (l *sqlLog) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
+	l.add(d.SQL)
+	return ctx
+}
+func (l *sqlLog) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+func (l *sqlLog) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	return ctx
+}
+func (l *sqlLog) TraceBatchQuery(_ context.Context, _ *pgx.Conn, d pgx.TraceBatchQueryData) {
+	l.add(d.SQL)
+}
+func (l *sqlLog) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}
+
+// tracedPool is a pool of one connection whose statements log records. Its connections start
+// with the server's statement_timeout, so a last write needs none of its own.
+func tracedPool(t *testing.T) (*pgxpool.Pool, *sqlLog) {
+	t.Helper()
+	pc, err := pgxpool.ParseConfig(testdb.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc.MaxConns = 1
+	pc.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(store.StatementTimeout(10*time.Second).Milliseconds(), 10)
+	log := &sqlLog{}
+	pc.ConnConfig.Tracer = log
+	pool, err := pgxpool.NewWithConfig(context.Background(), pc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return pool, log
+}
+
+// A chat turn that only reads before saving itself costs PostgreSQL no BEGIN and no COMMIT: its
+// reads are statements of their own and the saved turn an implicit transaction, committed. A
+// turn that writes sends BEGIN with its first write, and its reads after it see that write.
+func TestATransactionBeginsAtItsFirstWrite(t *testing.T) {
+	ctx := context.Background()
+	pool, log := tracedPool(t)
+	st := store.New(pool)
+	uid := newUser(t, st, "reads-first", 2)
+	turn := []store.Message{{Role: "user", Content: "what's left?"}, {Role: "assistant", Content: "two tasks"}}
+
+	tx, err := st.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	log.take()
+	tasks, err := tx.ListTasks(ctx, uid, store.StatusAll)
+	if err != nil || len(tasks) != 2 {
+		t.Fatalf("ListTasks: %v, %d tasks, want 2", err, len(tasks))
+	}
+	if _, err := tx.GetTask(ctx, uid, tasks[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.TaskIDByNumber(ctx, uid, 2); err != nil {
+		t.Fatal(err)
+	}
+	var conv int64
+	if err := tx.CommitWith(ctx, func(last *store.Tx) (err error) {
+		conv, _, err = last.SaveTurn(ctx, uid, 0, "t", turn)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got := log.take(); !slices.Equal(got, []string{"SELECT", "SELECT", "SELECT", "WITH"}) {
+		t.Errorf("a turn that only reads sent %v, want its three reads and the saved turn alone", got)
+	}
+	if msgs, err := st.Messages(ctx, uid, conv, 10); err != nil || len(msgs) != 2 {
+		t.Errorf("the saved turn: %v, %d messages, want 2", err, len(msgs))
+	}
+
+	tx, err = st.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	log.take()
+	if _, err := tx.ListTasks(ctx, uid, store.StatusAll); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.CreateTask(ctx, uid, "third", ""); err != nil {
+		t.Fatal(err)
+	}
+	tasks, err = tx.ListTasks(ctx, uid, store.StatusAll)
+	if err != nil || len(tasks) != 3 {
+		t.Errorf("a read after the write: %v, %d tasks, want 3", err, len(tasks))
+	}
+	if err := tx.CommitWith(ctx, func(last *store.Tx) error {
+		_, _, err := last.SaveTurn(ctx, uid, conv, "", turn)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got := log.take(); !slices.Equal(got, []string{"SELECT", "BEGIN", "WITH", "SELECT", "WITH", "COMMIT"}) {
+		t.Errorf("a turn that writes sent %v, want BEGIN with its first write and COMMIT with its last", got)
+	}
+	if n := pool.Stat().AcquiredConns(); n != 0 {
+		t.Errorf("%d connections still held after both turns", n)
 	}
 }

@@ -53,6 +53,8 @@ func (s *Store) WriteOne(ctx context.Context, fn func(st *Store) error) error {
 // deadline, so a transaction whose last statement is still waiting then rolls back. COMMIT is
 // on its way with the statement, so the statement must fail, not come back empty, when the
 // transaction must not commit. On failure the transaction is still open (Rollback ends it).
+// A transaction that wrote nothing before sends the statement alone, as WriteOne does: an
+// implicit transaction is as atomic, and PostgreSQL runs two statements fewer.
 func (t *Tx) CommitWith(ctx context.Context, fn func(last *Tx) error) error {
 	lt := t.tx
 	if lt.conn == nil {
@@ -60,9 +62,7 @@ func (t *Tx) CommitWith(ctx context.Context, fn func(last *Tx) error) error {
 	}
 	w := &lastWrite{
 		conn:    func(context.Context) (*pgxpool.Conn, error) { return lt.conn, nil },
-		begin:   !lt.begun,
-		commit:  true,
-		begun:   func() { lt.begun = true },
+		commit:  lt.begun,
 		session: t.session,
 		done: func(_ *pgxpool.Conn, err error) {
 			if err == nil {
@@ -151,14 +151,13 @@ func StatementTimeout(requestTimeout time.Duration) time.Duration {
 var errOneStatement = errors.New("store: a last write runs exactly one statement")
 
 // lastWrite is the DB of WriteOne and CommitWith: it takes one statement and sends it behind
-// its timeout, with BEGIN before it and COMMIT after it when in a transaction.
+// its timeout, with COMMIT after it when it ends a transaction that has begun.
 type lastWrite struct {
-	conn          func(ctx context.Context) (*pgxpool.Conn, error)
-	begin, commit bool
-	begun         func()                     // BEGIN succeeded
-	done          func(*pgxpool.Conn, error) // everything is read; err is the outcome
-	session       time.Duration              // the connection's own statement_timeout (0: none known)
-	used          bool
+	conn    func(ctx context.Context) (*pgxpool.Conn, error)
+	commit  bool
+	done    func(*pgxpool.Conn, error) // everything is read; err is the outcome
+	session time.Duration              // the connection's own statement_timeout (0: none known)
+	used    bool
 }
 
 // send sends the statement (waiting for a connection is bounded by ctx) and reads up to its
@@ -179,9 +178,6 @@ func (w *lastWrite) send(ctx context.Context, sql string, args []any) (*lastBatc
 	}
 	sendCtx, cancel := context.WithDeadline(context.WithoutCancel(ctx), dl)
 	b := &pgx.Batch{}
-	if w.begin {
-		b.Queue("BEGIN")
-	}
 	// statement_timeout in milliseconds, rounded up so it is never 0 ("no timeout"); local to
 	// the transaction, explicit or implicit. A connection whose own timeout ends first needs
 	// none (a chat turn's deadline is minutes away): one statement fewer for PostgreSQL.
@@ -194,12 +190,6 @@ func (w *lastWrite) send(ctx context.Context, sql string, args []any) (*lastBatc
 		b.Queue("COMMIT")
 	}
 	lb := &lastBatch{BatchResults: conn.SendBatch(sendCtx, b), w: w, conn: conn, cancel: cancel}
-	if w.begin {
-		if _, err := lb.BatchResults.Exec(); err != nil {
-			return nil, lb.fail(err)
-		}
-		w.begun()
-	}
 	if timeout {
 		if _, err := lb.BatchResults.Exec(); err != nil {
 			return nil, lb.fail(err)

@@ -239,46 +239,56 @@ func TestCommitWithPastTheDeadlineCommitsNothing(t *testing.T) {
 		{"a session timeout before the deadline", "300", time.Minute},
 		{"a session timeout with a unit", "0.3s", time.Minute},
 	} {
-		t.Run(c.name, func(t *testing.T) {
-			st := store.New(testdb.Pool(t))
-			uid := newUser(t, st, "commit-late", 0)
-			one := warmStoreOn(t, smallPool(t, 1, c.session), uid)
-			bg := context.Background()
-			tx, err := one.Begin(bg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer tx.Rollback(bg)
-			// The first statement runs before the lock; the last one waits behind it.
-			other := newUser(t, st, "commit-late-other", 0)
-			if _, err := tx.CreateTask(bg, other, "first", ""); err != nil {
-				t.Fatal(err)
-			}
-			unlock := lockUser(t, uid)
-			ctx, cancel := context.WithTimeout(bg, c.deadline)
-			defer cancel()
-			start := time.Now()
-			err = tx.CommitWith(ctx, func(tx *store.Tx) error {
-				_, err := tx.CreateTask(ctx, uid, "too late", "")
-				return err
-			})
-			var pgErr *pgconn.PgError
-			if !errors.As(err, &pgErr) || pgErr.Code != "57014" {
-				t.Errorf("a last statement stuck behind a lock: %v, want PostgreSQL's statement timeout", err)
-			}
-			if waited := time.Since(start); waited > c.deadline/2+time.Second {
-				t.Errorf("the last statement waited %v: the first timeout to end is the session's or the deadline's", waited)
-			}
-			tx.Rollback(bg)
-			unlock()
-			time.Sleep(300 * time.Millisecond)
-			if got := titles(t, st, other); len(got) != 0 {
-				t.Errorf("the first statement's task: %v, want rolled back", got)
-			}
-			if got := titles(t, st, uid); len(got) != 1 {
-				t.Errorf("tasks behind the lock: %v, want only the warm-up", got)
-			}
-		})
+		// The first statement runs before the lock and the last one waits behind it. A first
+		// write begins the transaction; after a read only, the last statement is one of its own.
+		for _, first := range []string{"write", "read"} {
+			t.Run(c.name+", first a "+first, func(t *testing.T) { commitWithPastTheDeadline(t, c.session, c.deadline, first) })
+		}
+	}
+}
+
+func commitWithPastTheDeadline(t *testing.T, session string, deadline time.Duration, first string) {
+	st := store.New(testdb.Pool(t))
+	uid := newUser(t, st, "commit-late", 0)
+	one := warmStoreOn(t, smallPool(t, 1, session), uid)
+	bg := context.Background()
+	tx, err := one.Begin(bg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(bg)
+	other := newUser(t, st, "commit-late-other", 0)
+	if first == "write" {
+		_, err = tx.CreateTask(bg, other, "first", "")
+	} else {
+		_, err = tx.ListTasks(bg, other, store.StatusAll)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlock := lockUser(t, uid)
+	ctx, cancel := context.WithTimeout(bg, deadline)
+	defer cancel()
+	start := time.Now()
+	err = tx.CommitWith(ctx, func(tx *store.Tx) error {
+		_, err := tx.CreateTask(ctx, uid, "too late", "")
+		return err
+	})
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || pgErr.Code != "57014" {
+		t.Errorf("a last statement stuck behind a lock: %v, want PostgreSQL's statement timeout", err)
+	}
+	if waited := time.Since(start); waited > deadline/2+time.Second {
+		t.Errorf("the last statement waited %v: the first timeout to end is the session's or the deadline's", waited)
+	}
+	tx.Rollback(bg)
+	unlock()
+	time.Sleep(300 * time.Millisecond)
+	if got := titles(t, st, other); len(got) != 0 {
+		t.Errorf("the first statement's task: %v, want rolled back", got)
+	}
+	if got := titles(t, st, uid); len(got) != 1 {
+		t.Errorf("tasks behind the lock: %v, want only the warm-up", got)
 	}
 }
 
