@@ -166,9 +166,23 @@ wrk_load() {
   eval "${out#RESULT }"
 }
 
+# The server's own view of its tail: how many requests of ROUTE (a ServeMux pattern) its
+# handlers have finished, and how many of them within 25 ms (the latency histogram's bucket).
+# wrk's p99 also counts time outside the handlers: requests waiting to be read, answers
+# waiting for wrk's own threads, which a busy machine preempts too.
+handler_counts() { # route -> "count within_25ms"
+  curl -sf "$base/metrics" | awk -v r="route=\"$1\"" '
+    index($0, "http_request_duration_seconds_bucket{") == 1 && index($0, r) && index($0, "le=\"0.025\"") { w += $2 }
+    index($0, "http_request_duration_seconds_count{") == 1 && index($0, r) { n += $2 }
+    END { print n + 0, w + 0 }'
+}
+over_25ms() { # "count within" before, "count within" after -> share of the requests in between over 25 ms
+  python3 -c "import sys; n0, w0, n1, w1 = map(float, sys.argv[1:]); n = n1 - n0; print(f'{((n - (w1 - w0)) / n * 100) if n else 0:.2f}%')" $1 $2
+}
+
 results=()
-run_wrk() { # name method path body tokens(comma-separated) key
-  local name="$1" s0 p0
+run_wrk() { # name method path body tokens(comma-separated) key route
+  local name="$1" s0 p0 h0
   # The runs share one database, and the write runs grow tasks from a few hundred rows to
   # hundreds of thousands in seconds. Until autovacuum re-analyses it (a minute or more on a
   # busy machine), plans PostgreSQL cached on the tiny table stay: a list read then scans the
@@ -177,13 +191,15 @@ run_wrk() { # name method path body tokens(comma-separated) key
   # Only tasks: analysing the still empty conversations table would plan the messages'
   # foreign-key check as a scan, which grows with every turn (chat fell to 1.5k req/s).
   psql "$TEST_DATABASE_URL" -X -q -c "ANALYZE tasks"
+  h0="$(handler_counts "$7")"
   s0="$(cpu_ticks "$server_pid")"; p0="$(pg_ticks)"
   start_pprof "$6"
   wrk_load "$2" "$base$3" "$4" "$5"
   wait_pprof
   local rps; rps="$(python3 -c "print(f'{$requests/($duration_us/1e6):.0f}')")"
-  results+=("$(printf '%-22s %10s %9.2f %9.2f %8s %8s %8s' "$name" "$rps" "$(python3 -c "print($p50_us/1000)")" "$(python3 -c "print($p99_us/1000)")" "$((non2xx + socket_errors))" \
-    "$(per_req_us "$s0" "$(cpu_ticks "$server_pid")" "$requests")" "$(per_req_us "$p0" "$(pg_ticks)" "$requests")")")
+  results+=("$(printf '%-22s %10s %9.2f %9.2f %8s %8s %8s %10s' "$name" "$rps" "$(python3 -c "print($p50_us/1000)")" "$(python3 -c "print($p99_us/1000)")" "$((non2xx + socket_errors))" \
+    "$(per_req_us "$s0" "$(cpu_ticks "$server_pid")" "$requests")" "$(per_req_us "$p0" "$(pg_ticks)" "$requests")" \
+    "$(over_25ms "$h0" "$(handler_counts "$7")")")")
   eval "rps_$6=$rps"
 }
 
@@ -200,6 +216,7 @@ secs="${DURATION%s}"
 get_rps=(); get_p50=(); get_p99=(); get_err=0; pg_tps_all=(); base_rps=(); base_p99=(); get_cpu=(); get_pgcpu=(); base_cpu=()
 median() { python3 -c 'import statistics,sys; print(statistics.median(float(x) for x in sys.argv[1:]))' "$@"; }
 if wants get; then
+get_h0="$(handler_counts "GET /api/tasks")"
 for round in $(seq 1 "$ROUNDS"); do
   echo "round $round/$ROUNDS: wrk GET /api/tasks ($CONNS connections, $DURATION), then pgbench..." >&2
   if [ "$round" = 1 ]; then start_pprof get; fi
@@ -221,22 +238,22 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 rps_get="$(printf '%.0f' "$(median "${get_rps[@]}")")"
 pg_tps="$(printf '%.0f' "$(median "${pg_tps_all[@]}")")"
-results+=("$(printf '%-22s %10s %9.2f %9.2f %8s %8.0f %8.0f' "GET /api/tasks" "$rps_get" "$(python3 -c "print($(median "${get_p50[@]}")/1000)")" "$(python3 -c "print($(median "${get_p99[@]}")/1000)")" "$get_err" \
-  "$(median "${get_cpu[@]}")" "$(median "${get_pgcpu[@]}")")")
+results+=("$(printf '%-22s %10s %9.2f %9.2f %8s %8.0f %8.0f %10s' "GET /api/tasks" "$rps_get" "$(python3 -c "print($(median "${get_p50[@]}")/1000)")" "$(python3 -c "print($(median "${get_p99[@]}")/1000)")" "$get_err" \
+  "$(median "${get_cpu[@]}")" "$(median "${get_pgcpu[@]}")" "$(over_25ms "$get_h0" "$(handler_counts "GET /api/tasks")")")")
 echo "GET rounds req/s: ${get_rps[*]}; server CPU µs per GET: ${get_cpu[*]}; pgbench rounds tps: ${pg_tps_all[*]}" >&2
 fi
 if wants post; then
   echo "wrk: POST /api/tasks..." >&2
-  run_wrk "POST /api/tasks" POST /api/tasks '{"title":"benchmark task","description":"created by wrk"}' "$post_tokens" post
+  run_wrk "POST /api/tasks" POST /api/tasks '{"title":"benchmark task","description":"created by wrk"}' "$post_tokens" post "POST /api/tasks"
 fi
 if wants post1; then
   # One account's creates take its next task number one at a time (a row lock until COMMIT).
   echo "wrk: POST /api/tasks, one user..." >&2
-  run_wrk "POST /api/tasks 1 user" POST /api/tasks '{"title":"benchmark task","description":"created by wrk"}' "$post_token" post1
+  run_wrk "POST /api/tasks 1 user" POST /api/tasks '{"title":"benchmark task","description":"created by wrk"}' "$post_token" post1 "POST /api/tasks"
 fi
 if wants chat; then
   echo "wrk: POST /api/chat (offline)..." >&2
-  run_wrk "POST /api/chat" POST /api/chat "{\"message\":\"what's left?\"}" "$chat_tokens" chat
+  run_wrk "POST /api/chat" POST /api/chat "{\"message\":\"what's left?\"}" "$chat_tokens" chat "POST /api/chat"
 fi
 if wants mcp; then
   # The same one-task list as GET /api/tasks, through MCP (stateless streamable HTTP, JSON answers).
@@ -245,7 +262,7 @@ if wants mcp; then
   curl -sf "$base/mcp" -H "Authorization: Bearer $get_token" -H 'Content-Type: application/json' -H "Accept: $mcp_accept" \
     -d "$mcp_body" | grep -q '"structuredContent":{"tasks":\[{' || { echo "MCP list_tasks did not answer the task" >&2; exit 1; }
   echo "wrk: POST /mcp tools/call list_tasks..." >&2
-  BENCH_ACCEPT="$mcp_accept" run_wrk "MCP list_tasks" POST /mcp "$mcp_body" "$get_token" mcp
+  BENCH_ACCEPT="$mcp_accept" run_wrk "MCP list_tasks" POST /mcp "$mcp_body" "$get_token" mcp /mcp
 fi
 
 rss_kb="$(awk '/VmHWM/ {print $2}' "/proc/$server_pid/status")"
@@ -254,8 +271,9 @@ mkdir -p "$root/bench/results"
 {
 echo "== backend benchmark: $CONNS connections, $DURATION per run (GET and pgbench: median of $ROUNDS alternating rounds), $(nproc) cores, loopback, load average $(cut -d' ' -f1-3 /proc/loadavg) =="
 echo "== $busy_note =="
-# CPU µs per request: the server's own, and PostgreSQL's (all its processes) for the same requests.
-printf '%-22s %10s %9s %9s %8s %8s %8s\n' "endpoint" "req/s" "p50 ms" "p99 ms" "errors" "srv µs" "pg µs"
+# CPU µs per request: the server's own, and PostgreSQL's (all its processes) for the same
+# requests; then the share of requests the server's handlers took over 25 ms (its metrics).
+printf '%-22s %10s %9s %9s %8s %8s %8s %10s\n' "endpoint" "req/s" "p50 ms" "p99 ms" "errors" "srv µs" "pg µs" "srv >25ms"
 for r in "${results[@]}"; do echo "$r"; done
 if wants get; then
   printf '%-22s %10s\n' "pgbench SELECT (tps)" "$pg_tps"
