@@ -9,8 +9,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// Tx is a Store bound to one transaction. Its BEGIN travels with its first statement, in one
-// pipeline: every write and every chat turn costs one round trip fewer than BEGIN on its own.
+// Tx is a Store bound to one transaction. Its BEGIN travels with its first statement that
+// writes or locks, in one pipeline: every write and every chat turn costs one round trip fewer
+// than BEGIN on its own.
 // Commit sends COMMIT on its own, once the statements' results are in: a statement that never
 // answered (deadline, lost connection) finds no COMMIT and rolls back. CommitWith sends it
 // with the last statement instead, under a timeout that gives the same promise.
@@ -27,8 +28,9 @@ type Tx struct {
 }
 
 // reads is where a task read runs: the transaction once it has begun, else the connection.
+// Only the transaction's own statements: the last one, in CommitWith, keeps its one-write rule.
 func (t *Tx) reads() *Store {
-	if t.tx.begun || t.tx.conn == nil {
+	if t.db != DB(t.tx) || t.tx.begun || t.tx.conn == nil {
 		return t.Store
 	}
 	return &Store{db: t.tx.conn, session: t.session}

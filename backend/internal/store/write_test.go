@@ -134,6 +134,29 @@ func TestWriteOneRefusesASecondStatement(t *testing.T) {
 	}
 }
 
+// CommitWith's last statement is a write sent with the commit: a read there is refused, even
+// when the transaction has only read so far, so the statement and the commit stay one.
+func TestCommitWithRefusesARead(t *testing.T) {
+	ctx := context.Background()
+	st := store.New(onePool(t))
+	uid := newUser(t, st, "last-read", 1)
+	tx, err := st.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.ListTasks(ctx, uid, store.StatusAll); err != nil {
+		t.Fatal(err)
+	}
+	err = tx.CommitWith(ctx, func(last *store.Tx) error {
+		_, err := last.ListTasks(ctx, uid, store.StatusAll)
+		return err
+	})
+	if err == nil {
+		t.Fatal("a read as CommitWith's last statement was run")
+	}
+}
+
 // A write's failure (here: a missing task) comes back as itself, and nothing is held.
 func TestWriteOneReportsTheStatementsError(t *testing.T) {
 	ctx := context.Background()
