@@ -52,7 +52,7 @@ $(NODE_MODULES): frontend/package-lock.json | test-deps
 GO_MODULES := . $(patsubst %/go.mod,%,$(wildcard */go.mod */*/go.mod))
 
 lint: $(ACTIONLINT) $(HELM_DOCS) ## gofmt, go vet, tidy go.mod files, the chart README up to date, actionlint
-	@unformatted=$$(gofmt -l main.go infra tests backend); \
+	@unformatted=$$(gofmt -l main.go infra tests backend bench); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	@for m in $(GO_MODULES); do \
 	  (cd $$m && go mod tidy -diff) || { echo "go.mod of $$m is not tidy: run (cd $$m && go mod tidy)"; exit 1; }; \

@@ -8,6 +8,8 @@
 # MCP tools/call list_tasks (POST /mcp), and pgbench with the equivalent single-row SELECT at
 # the same client count.
 # Prints req/s, p50, p99 and errors, the API/pgbench ratio and the server's peak RSS (VmHWM).
+# After every run, the same wrk load goes to bench/floor, a net/http server that answers with the
+# real GET's bytes and does no work: its p99 (column "floor p99") is the machine's at that moment.
 #
 # Needs: wrk (apt-get install wrk), pgbench and psql (postgresql-contrib / postgresql client), curl, go.
 # Env: DURATION (default 10s, per run), ROUNDS (3 alternating GET/pgbench rounds), CONNS (64), THREADS (2),
@@ -44,6 +46,10 @@ cleanup() {
     kill -TERM "$baseline_pid" 2>/dev/null || true
     wait "$baseline_pid" 2>/dev/null || true
   fi
+  if [ -n "${floor_pid:-}" ] && kill -0 "$floor_pid" 2>/dev/null; then
+    kill -TERM "$floor_pid" 2>/dev/null || true
+    wait "$floor_pid" 2>/dev/null || true
+  fi
   if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
     kill -TERM "$server_pid" 2>/dev/null || true
     wait "$server_pid" 2>/dev/null || true
@@ -59,10 +65,12 @@ trap cleanup EXIT
 echo "building server..." >&2
 tags=""; [ -n "${BENCH_PPROF:-}" ] && tags="pprof"
 (cd "$root/backend" && CGO_ENABLED=0 go build -tags "$tags" -trimpath -ldflags "-s -w" -o "$work/server" ./cmd/server)
+(cd "$root" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$work/floor" ./bench/floor)
 
 # The busy build's process group (its own pid), so cleanup stops the go command and its compilers.
 busy_pid=""
-busy_loop=(bash -c 'cd "$1" && while :; do GOCACHE="$2" go build -a -p 2 -o /dev/null ./cmd/server >/dev/null 2>&1; done' busy "$root/backend" "$work/busy-gocache")
+# Its load stays the same whatever runtime settings (GOMAXPROCS, GOGC) the server is given.
+busy_loop=(env -u GOMAXPROCS -u GOGC -u GOMEMLIMIT bash -c 'cd "$1" && while :; do GOCACHE="$2" go build -a -p 2 -o /dev/null ./cmd/server >/dev/null 2>&1; done' busy "$root/backend" "$work/busy-gocache")
 case "${BENCH_BUSY:-}" in
   "") busy_note="idle" ;;
   own)
@@ -111,6 +119,14 @@ post_token="$(signup post | json_field '["token"]')"
 # GET user: one task, so GET /api/tasks and the pgbench query both return a single row.
 curl -sf -X POST "$base/api/tasks" -H "Authorization: Bearer $get_token" -H 'Content-Type: application/json' \
   -d '{"title":"buy milk","description":"2 litres"}' >/dev/null
+# The floor answers with the bytes of that user's GET.
+curl -sf "$base/api/tasks" -H "Authorization: Bearer $get_token" -o "$work/get-answer.json"
+floor_port="$(free_port)"
+floor="http://127.0.0.1:$floor_port"
+"$work/floor" -addr "127.0.0.1:$floor_port" -body "$work/get-answer.json" >"$work/floor.log" 2>&1 &
+floor_pid=$!
+for _ in $(seq 1 100); do curl -sf -o /dev/null "$floor/" && break; sleep 0.1; done
+curl -sf -o /dev/null "$floor/" || { echo "bench/floor did not start" >&2; cat "$work/floor.log" >&2; exit 1; }
 # Writes and chat come from USERS people at once each (default: one per connection), as a
 # deployed app sees them; the "1 user" row puts every connection on one account. The chat users
 # are others, with three tasks each for "what's left?" to list (the writers' lists grow).
@@ -180,6 +196,15 @@ over_25ms() { # "count within" before, "count within" after -> share of the requ
   python3 -c "import sys; n0, w0, n1, w1 = map(float, sys.argv[1:]); n = n1 - n0; print(f'{((n - (w1 - w0)) / n * 100) if n else 0:.2f}%')" $1 $2
 }
 
+# floor_p99: the floor's p99 in ms under the same wrk load, run right after the API's.
+floor_p99() {
+  local requests duration_us p50_us p99_us non2xx socket_errors
+  wrk_load GET "$floor/api/tasks" "" "$get_token"
+  # Errors would make its p99 meaningless: say so in its place.
+  if [ "$((non2xx + socket_errors))" != 0 ]; then echo "errors"; return; fi
+  python3 -c "print(f'{$p99_us/1000:.2f}')"
+}
+
 results=()
 run_wrk() { # name method path body tokens(comma-separated) key route
   local name="$1" s0 p0 h0
@@ -197,9 +222,11 @@ run_wrk() { # name method path body tokens(comma-separated) key route
   wrk_load "$2" "$base$3" "$4" "$5"
   wait_pprof
   local rps; rps="$(python3 -c "print(f'{$requests/($duration_us/1e6):.0f}')")"
-  results+=("$(printf '%-22s %10s %9.2f %9.2f %8s %8s %8s %10s' "$name" "$rps" "$(python3 -c "print($p50_us/1000)")" "$(python3 -c "print($p99_us/1000)")" "$((non2xx + socket_errors))" \
+  local row; row="$(printf '%-22s %10s %9.2f %9.2f %8s %8s %8s %10s' "$name" "$rps" "$(python3 -c "print($p50_us/1000)")" "$(python3 -c "print($p99_us/1000)")" "$((non2xx + socket_errors))" \
     "$(per_req_us "$s0" "$(cpu_ticks "$server_pid")" "$requests")" "$(per_req_us "$p0" "$(pg_ticks)" "$requests")" \
-    "$(over_25ms "$h0" "$(handler_counts "$7")")")")
+    "$(over_25ms "$h0" "$(handler_counts "$7")")")"
+  echo "$name: the floor under the same load..." >&2
+  results+=("$(printf '%s %10s' "$row" "$(floor_p99)")")
   eval "rps_$6=$rps"
 }
 
@@ -213,7 +240,7 @@ cat >"$work/select.sql" <<SQL
 SELECT id, title, description, completed, created_at, updated_at FROM tasks WHERE user_id = $get_uid ORDER BY id;
 SQL
 secs="${DURATION%s}"
-get_rps=(); get_p50=(); get_p99=(); get_err=0; pg_tps_all=(); base_rps=(); base_p99=(); get_cpu=(); get_pgcpu=(); base_cpu=()
+get_rps=(); get_p50=(); get_p99=(); get_floor=(); get_err=0; pg_tps_all=(); base_rps=(); base_p99=(); get_cpu=(); get_pgcpu=(); base_cpu=()
 median() { python3 -c 'import statistics,sys; print(statistics.median(float(x) for x in sys.argv[1:]))' "$@"; }
 if wants get; then
 get_h0="$(handler_counts "GET /api/tasks")"
@@ -235,12 +262,14 @@ for round in $(seq 1 "$ROUNDS"); do
   fi
   pg_out="$(pgbench -n -M prepared -c "$CONNS" -j "$THREADS" -T "$secs" -f "$work/select.sql" "$TEST_DATABASE_URL" 2>&1)"
   pg_tps_all+=("$(echo "$pg_out" | awk '/^tps = / {print $3; exit}')")
+  echo "round $round/$ROUNDS: the floor..." >&2
+  get_floor+=("$(floor_p99)")
 done
 rps_get="$(printf '%.0f' "$(median "${get_rps[@]}")")"
 pg_tps="$(printf '%.0f' "$(median "${pg_tps_all[@]}")")"
-results+=("$(printf '%-22s %10s %9.2f %9.2f %8s %8.0f %8.0f %10s' "GET /api/tasks" "$rps_get" "$(python3 -c "print($(median "${get_p50[@]}")/1000)")" "$(python3 -c "print($(median "${get_p99[@]}")/1000)")" "$get_err" \
-  "$(median "${get_cpu[@]}")" "$(median "${get_pgcpu[@]}")" "$(over_25ms "$get_h0" "$(handler_counts "GET /api/tasks")")")")
-echo "GET rounds req/s: ${get_rps[*]}; server CPU µs per GET: ${get_cpu[*]}; pgbench rounds tps: ${pg_tps_all[*]}" >&2
+results+=("$(printf '%-22s %10s %9.2f %9.2f %8s %8.0f %8.0f %10s %10s' "GET /api/tasks" "$rps_get" "$(python3 -c "print($(median "${get_p50[@]}")/1000)")" "$(python3 -c "print($(median "${get_p99[@]}")/1000)")" "$get_err" \
+  "$(median "${get_cpu[@]}")" "$(median "${get_pgcpu[@]}")" "$(over_25ms "$get_h0" "$(handler_counts "GET /api/tasks")")" "$(case " ${get_floor[*]} " in *" errors "*) echo errors ;; *) printf '%.2f' "$(median "${get_floor[@]}")" ;; esac)")")
+echo "GET rounds req/s: ${get_rps[*]}; p99 µs: ${get_p99[*]}; the floor's p99 ms: ${get_floor[*]}; server CPU µs per GET: ${get_cpu[*]}; pgbench rounds tps: ${pg_tps_all[*]}" >&2
 fi
 if wants post; then
   echo "wrk: POST /api/tasks..." >&2
@@ -272,8 +301,9 @@ mkdir -p "$root/bench/results"
 echo "== backend benchmark: $CONNS connections, $DURATION per run (GET and pgbench: median of $ROUNDS alternating rounds), $(nproc) cores, loopback, load average $(cut -d' ' -f1-3 /proc/loadavg) =="
 echo "== $busy_note =="
 # CPU µs per request: the server's own, and PostgreSQL's (all its processes) for the same
-# requests; then the share of requests the server's handlers took over 25 ms (its metrics).
-printf '%-22s %10s %9s %9s %8s %8s %8s %10s\n' "endpoint" "req/s" "p50 ms" "p99 ms" "errors" "srv µs" "pg µs" "srv >25ms"
+# requests; then the share of requests the server's handlers took over 25 ms (its metrics), and
+# the p99 of bench/floor, which does no work, under the same load right after (GET: median).
+printf '%-22s %10s %9s %9s %8s %8s %8s %10s %10s\n' "endpoint" "req/s" "p50 ms" "p99 ms" "errors" "srv µs" "pg µs" "srv >25ms" "floor p99"
 for r in "${results[@]}"; do echo "$r"; done
 if wants get; then
   printf '%-22s %10s\n' "pgbench SELECT (tps)" "$pg_tps"
