@@ -57,13 +57,11 @@ type Intent struct {
 }
 
 var (
-	reLeadFill  = regexp.MustCompile(`(?i)^(?:please|pls|plz|kindly|hey there|hey|hi there|hi|hello|ok|okay|ok so|so|actually|oh|oops|um+|uh+|hmm+|well|and|also|now|alright|all right|right|yo|btw|by the way|quick one|quickly|just)\b[\s,!.:;-]*`)
-	reLeadAsk   = regexp.MustCompile(`(?i)^(?:(?:can|could|would|will|won't)\s+(?:you|u|ya)(?:\s+please)?|would you mind|do me a favou?r and|i need you to|i want you to|i'd like you to|i would like you to|go ahead and|help me|you can|you could|pls|please)\b[\s,]*`)
-	reLeadWant  = regexp.MustCompile(`(?i)^(?:i'?d like to|i would like to|i want to|i wanna|let me|let's|lets)\s+((?:add|create|delete|remove|mark|complete|finish|show|list|rename|change|update|see|view|cancel|drop|erase|put|make a|make an|make new|edit|reopen|clear|get rid|tick|cross|know|review)\b.*)$`)
+	reLeadFill  = rx(`^(?:please|pls|plz|kindly|hey there|hey|hi there|hi|hello|ok|okay|ok so|so|actually|oh|oops|um+|uh+|hmm+|well|and|also|now|alright|all right|right|yo|btw|by the way|quick one|quickly|just)\b[\s,!.:;-]*`)
+	reLeadAsk   = rx(`^(?:(?:can|could|would|will|won't)\s+(?:you|u|ya)(?:\s+please)?|would you mind|do me a favou?r and|i need you to|i want you to|i'd like you to|i would like you to|go ahead and|help me|you can|you could|pls|please)\b[\s,]*`)
+	reLeadWant  = rx(`^(?:i'?d like to|i would like to|i want to|i wanna|let me|let's|lets)\s+((?:add|create|delete|remove|mark|complete|finish|show|list|rename|change|update|see|view|cancel|drop|erase|put|make a|make an|make new|edit|reopen|clear|get rid|tick|cross|know|review)\b.*)$`)
 	reTrailFill = regexp.MustCompile(`(?i)(?:[\s,]+(?:` + strings.Join(trailFill, "|") + `))+$`)
 )
-
-func rx(pattern string) *regexp.Regexp { return regexp.MustCompile(`(?i)` + pattern) }
 
 // Phrase building blocks.
 const (
@@ -227,7 +225,7 @@ func parse(msg, s string) Intent {
 	if in, ok := parseList(s); ok {
 		return in
 	}
-	for _, re := range []*regexp.Regexp{reDoneIs, reDoneTail} {
+	for _, re := range []*pattern{reDoneIs, reDoneTail} {
 		if m := re.FindStringSubmatch(s); m != nil && !reQuestion.MatchString(s) {
 			if t, ok := targetOf(m[1]); ok {
 				return Intent{Kind: KindComplete, Target: t}
@@ -314,7 +312,7 @@ func parseBulkDelete(s string) (Intent, bool) {
 }
 
 func parseReopen(s string) (Intent, bool) {
-	for _, re := range []*regexp.Regexp{reReopenUndo, reReopenBack, reReopenVerb, reReopenMark, reReopenIsnt, reReopenDidnt, reReopenNeeds} {
+	for _, re := range []*pattern{reReopenUndo, reReopenBack, reReopenVerb, reReopenMark, reReopenIsnt, reReopenDidnt, reReopenNeeds} {
 		if m := re.FindStringSubmatch(s); m != nil {
 			if t, ok := targetOf(m[1]); ok {
 				return Intent{Kind: KindReopen, Target: t}, true
@@ -339,7 +337,7 @@ func unquote(s string) string {
 
 func parseUpdate(s string) (Intent, bool) {
 	type form struct {
-		re   *regexp.Regexp
+		re   *pattern
 		desc bool
 	}
 	forms := []form{
@@ -387,7 +385,7 @@ func parseUpdate(s string) (Intent, bool) {
 }
 
 func parseComplete(s string) (Intent, bool) {
-	for _, re := range []*regexp.Regexp{reDoneMark, reDoneOff, reDoneCheckXOff, reDoneWith, reDoneHead, reDoneI, reDoneVerb} {
+	for _, re := range []*pattern{reDoneMark, reDoneOff, reDoneCheckXOff, reDoneWith, reDoneHead, reDoneI, reDoneVerb} {
 		if m := re.FindStringSubmatch(s); m != nil {
 			if t, ok := targetOf(m[1]); ok {
 				return Intent{Kind: KindComplete, Target: t}, true
@@ -398,7 +396,7 @@ func parseComplete(s string) (Intent, bool) {
 }
 
 func parseDelete(s string) (Intent, bool) {
-	for _, re := range []*regexp.Regexp{reDelTakeOf, reDelVerb, reDelNoNeed, reDelDontNeedTask, reDelDont} {
+	for _, re := range []*pattern{reDelTakeOf, reDelVerb, reDelNoNeed, reDelDontNeedTask, reDelDont} {
 		if m := re.FindStringSubmatch(s); m != nil {
 			if t, ok := targetOf(m[1]); ok {
 				return Intent{Kind: KindDelete, Target: t}, true

@@ -1,0 +1,282 @@
+package agent
+
+import (
+	"regexp"
+	"regexp/syntax"
+	"strings"
+)
+
+// pattern is a compiled expression that, when it is anchored at the start of the text, knows
+// the few letters a match can begin with: a message beginning otherwise is turned down without
+// running it. Parse tries dozens of anchored expressions per message and most fail, and Go's
+// backtracker spends about the expression's size times the message's length on each failure,
+// even when the first letter already rules a match out.
+//
+// Only MatchString, FindStringSubmatch and ReplaceAllString consult the starts; every other
+// method is the plain regexp's.
+type pattern struct {
+	*regexp.Regexp
+	starts map[string]struct{} // lower-case ASCII, at most startLen bytes; nil: no filter
+}
+
+// startLen is how many leading bytes the filter compares: three tell most command words apart.
+const startLen = 3
+
+// maxStarts bounds the set; an expression with more ways to begin is not filtered.
+const maxStarts = 1024
+
+// patterns lists every pattern compiled with rx, for the tests that hold the filter to the
+// expressions.
+var patterns []*pattern
+
+// rx compiles a case-insensitive pattern.
+func rx(expr string) *pattern {
+	p := &pattern{Regexp: regexp.MustCompile(`(?i)` + expr)}
+	if re, err := syntax.Parse(`(?i)`+expr, syntax.Perl); err == nil && anchored(re) {
+		if set, ok := startsOf(re.Simplify()); ok && !set.has("") {
+			p.starts = make(map[string]struct{}, len(set))
+			for s := range set {
+				p.starts[s.text] = struct{}{}
+			}
+		}
+	}
+	patterns = append(patterns, p)
+	return p
+}
+
+// mayMatch is false only if no match of p can begin s. A non-ASCII byte among the first
+// startLen bytes always runs the expression: case folding maps some letters across ASCII
+// ("K" to the Kelvin sign), and the filter only knows ASCII.
+func (p *pattern) mayMatch(s string) bool {
+	if p.starts == nil {
+		return true
+	}
+	var b [startLen]byte
+	n := 0
+	for ; n < startLen && n < len(s); n++ {
+		c := s[n]
+		if c >= 0x80 {
+			return true
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b[n] = c
+	}
+	for i := 1; i <= n; i++ {
+		if _, ok := p.starts[string(b[:i])]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *pattern) MatchString(s string) bool {
+	return p.mayMatch(s) && p.Regexp.MatchString(s)
+}
+
+func (p *pattern) FindStringSubmatch(s string) []string {
+	if !p.mayMatch(s) {
+		return nil
+	}
+	return p.Regexp.FindStringSubmatch(s)
+}
+
+func (p *pattern) ReplaceAllString(src, repl string) string {
+	if !p.mayMatch(src) {
+		return src
+	}
+	return p.Regexp.ReplaceAllString(src, repl)
+}
+
+// anchored reports whether every match of re starts at the beginning of the text.
+func anchored(re *syntax.Regexp) bool {
+	switch re.Op {
+	case syntax.OpBeginText:
+		return true
+	case syntax.OpCapture:
+		return anchored(re.Sub[0])
+	case syntax.OpConcat:
+		return len(re.Sub) > 0 && anchored(re.Sub[0])
+	case syntax.OpAlternate:
+		for _, sub := range re.Sub {
+			if !anchored(sub) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// start is how a match can begin: text (lower-case ASCII, at most startLen bytes), and whether
+// the match can be exactly text (closed) or may go on in ways not followed (open).
+type start struct {
+	text   string
+	closed bool
+}
+
+type startSet map[start]struct{}
+
+func (s startSet) has(text string) bool {
+	_, open := s[start{text, false}]
+	_, closed := s[start{text, true}]
+	return open || closed
+}
+
+func one(text string, closed bool) startSet { return startSet{{text, closed}: {}} }
+
+// anything: the node may begin in any way (or we do not follow it).
+func anything() startSet { return one("", false) }
+
+// startsOf computes how a match of re can begin; false if the set grows past maxStarts.
+// Zero-width assertions (^, $, \b) are treated as always true, which only admits more.
+func startsOf(re *syntax.Regexp) (startSet, bool) {
+	switch re.Op {
+	case syntax.OpNoMatch:
+		return startSet{}, true
+	case syntax.OpEmptyMatch, syntax.OpBeginLine, syntax.OpEndLine, syntax.OpBeginText,
+		syntax.OpEndText, syntax.OpWordBoundary, syntax.OpNoWordBoundary:
+		return one("", true), true
+	case syntax.OpLiteral:
+		set := one("", true)
+		for _, r := range re.Rune {
+			if !extendable(set) {
+				break
+			}
+			var next startSet
+			if r < 0x80 {
+				next = one(strings.ToLower(string(r)), true)
+			} else {
+				next = anything()
+			}
+			var ok bool
+			if set, ok = concat(set, next); !ok {
+				return nil, false
+			}
+		}
+		return set, true
+	case syntax.OpCharClass:
+		// Non-ASCII members are left out: an ASCII text cannot match them there, and a text
+		// with a non-ASCII byte that early is never filtered.
+		set := startSet{}
+		for i := 0; i+1 < len(re.Rune); i += 2 {
+			for r := re.Rune[i]; r <= re.Rune[i+1] && r < 0x80; r++ {
+				set[start{strings.ToLower(string(r)), true}] = struct{}{}
+				if len(set) > 40 {
+					return anything(), true
+				}
+			}
+		}
+		return set, true
+	case syntax.OpAnyChar, syntax.OpAnyCharNotNL:
+		return anything(), true
+	case syntax.OpCapture:
+		return startsOf(re.Sub[0])
+	case syntax.OpStar, syntax.OpQuest:
+		sub, ok := startsOf(re.Sub[0])
+		if !ok {
+			return nil, false
+		}
+		if re.Op == syntax.OpStar {
+			sub = opened(sub)
+		}
+		return union(one("", true), sub)
+	case syntax.OpPlus:
+		sub, ok := startsOf(re.Sub[0])
+		if !ok {
+			return nil, false
+		}
+		more, ok := union(one("", true), opened(sub))
+		if !ok {
+			return nil, false
+		}
+		return concat(sub, more)
+	case syntax.OpRepeat:
+		sub, ok := startsOf(re.Sub[0])
+		if !ok {
+			return nil, false
+		}
+		if re.Min == 0 {
+			return union(one("", true), opened(sub))
+		}
+		return opened(sub), true
+	case syntax.OpConcat:
+		set := one("", true)
+		for _, sub := range re.Sub {
+			if !extendable(set) {
+				break // what follows cannot change how the match begins
+			}
+			next, ok := startsOf(sub)
+			if !ok {
+				return nil, false
+			}
+			if set, ok = concat(set, next); !ok {
+				return nil, false
+			}
+		}
+		return set, true
+	case syntax.OpAlternate:
+		set := startSet{}
+		for _, sub := range re.Sub {
+			next, ok := startsOf(sub)
+			if !ok {
+				return nil, false
+			}
+			if set, ok = union(set, next); !ok {
+				return nil, false
+			}
+		}
+		return set, true
+	}
+	return anything(), true
+}
+
+// opened marks every start open: what follows it is no longer followed.
+func opened(s startSet) startSet {
+	out := make(startSet, len(s))
+	for st := range s {
+		out[start{st.text, false}] = struct{}{}
+	}
+	return out
+}
+
+// extendable reports whether a following node can lengthen a start of s.
+func extendable(s startSet) bool {
+	for st := range s {
+		if st.closed && len(st.text) < startLen {
+			return true
+		}
+	}
+	return false
+}
+
+// union adds b to a, which it owns.
+func union(a, b startSet) (startSet, bool) {
+	for st := range b {
+		a[st] = struct{}{}
+	}
+	return a, len(a) <= maxStarts
+}
+
+// concat: a closed start of a goes on with every start of b; an open one stays as it is.
+func concat(a, b startSet) (startSet, bool) {
+	out := startSet{}
+	for x := range a {
+		if !x.closed || len(x.text) == startLen {
+			out[start{x.text, false}] = struct{}{}
+			continue
+		}
+		for y := range b {
+			text, closed := x.text+y.text, y.closed
+			if len(text) >= startLen {
+				text, closed = text[:startLen], false
+			}
+			out[start{text, closed}] = struct{}{}
+		}
+		if len(out) > maxStarts {
+			return nil, false
+		}
+	}
+	return out, true
+}
