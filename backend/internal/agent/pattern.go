@@ -202,34 +202,34 @@ func startsOf(re *syntax.Regexp) (startSet, bool) {
 		}
 		return opened(sub), true
 	case syntax.OpConcat:
-		set := one("", true)
-		for _, sub := range re.Sub {
-			if !extendable(set) {
-				break // what follows cannot change how the match begins
-			}
-			next, ok := startsOf(sub)
-			if !ok {
-				return nil, false
-			}
-			if set, ok = concat(set, next); !ok {
-				return nil, false
-			}
-		}
-		return set, true
+		return combine(one("", true), re.Sub, true)
 	case syntax.OpAlternate:
-		set := startSet{}
-		for _, sub := range re.Sub {
-			next, ok := startsOf(sub)
-			if !ok {
-				return nil, false
-			}
-			if set, ok = union(set, next); !ok {
-				return nil, false
-			}
-		}
-		return set, true
+		return combine(startSet{}, re.Sub, false)
 	}
 	return anything(), true
+}
+
+// combine adds the starts of subs to set: in sequence (a concatenation, which stops once no
+// start can grow: what follows cannot change how the match begins), or as alternatives.
+func combine(set startSet, subs []*syntax.Regexp, seq bool) (startSet, bool) {
+	for _, sub := range subs {
+		if seq && !extendable(set) {
+			break
+		}
+		next, ok := startsOf(sub)
+		if !ok {
+			return nil, false
+		}
+		if seq {
+			set, ok = concat(set, next)
+		} else {
+			set, ok = union(set, next)
+		}
+		if !ok {
+			return nil, false
+		}
+	}
+	return set, true
 }
 
 // opened marks every start open: what follows it is no longer followed.
