@@ -151,3 +151,25 @@ func TestParseSafety(t *testing.T) {
 
 // BenchmarkParse parses every message of the conversation sets in turn.
 func BenchmarkParse(b *testing.B) { eachPhrase(b, func(s string) { Parse(s) }) }
+
+// BenchmarkParseByKind parses the conversation sets' messages of one kind at a time (what each
+// kind costs is hidden in BenchmarkParse's average: most messages are commands).
+func BenchmarkParseByKind(b *testing.B) {
+	byKind := map[Kind][]string{}
+	for _, m := range phrases(b) {
+		k := Parse(m).Kind
+		byKind[k] = append(byKind[k], m)
+	}
+	for k := KindUnknown; k <= KindUnsure; k++ {
+		msgs := byKind[k]
+		if len(msgs) == 0 {
+			continue
+		}
+		b.Run(k.String(), func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				Parse(msgs[i%len(msgs)])
+			}
+		})
+	}
+}

@@ -10,13 +10,16 @@ import (
 // the few letters a match can begin with: a message beginning otherwise is turned down without
 // running it. Parse tries dozens of anchored expressions per message and most fail, and Go's
 // backtracker spends about the expression's size times the message's length on each failure,
-// even when the first letter already rules a match out.
+// even when the first letter already rules a match out. An expression that begins with \b
+// (the word lists: "left", "pending", ...) can only match from a word boundary, so it is
+// turned down when no boundary of the message starts with one of its words' letters.
 //
 // Only MatchString, FindStringSubmatch and ReplaceAllString consult the starts; every other
 // method is the plain regexp's.
 type pattern struct {
 	*regexp.Regexp
 	starts map[string]struct{} // lower-case ASCII, at most startLen bytes; nil: no filter
+	atWord bool                // starts apply at every word boundary, not only the beginning
 }
 
 // startLen is how many leading bytes the filter compares: three tell most command words apart.
@@ -32,7 +35,9 @@ var patterns []*pattern
 // rx compiles a case-insensitive pattern.
 func rx(expr string) *pattern {
 	p := &pattern{Regexp: regexp.MustCompile(`(?i)` + expr)}
-	if re, err := syntax.Parse(`(?i)`+expr, syntax.Perl); err == nil && anchored(re) {
+	re, err := syntax.Parse(`(?i)`+expr, syntax.Perl)
+	if err == nil && (anchored(re) || atWord(re)) {
+		p.atWord = !anchored(re)
 		if set, ok := startsOf(re.Simplify()); ok && !set.has("") {
 			p.starts = make(map[string]struct{}, len(set))
 			for s := range set {
@@ -51,6 +56,28 @@ func (p *pattern) mayMatch(s string) bool {
 	if p.starts == nil {
 		return true
 	}
+	if !p.atWord {
+		return p.mayStart(s)
+	}
+	for i := 0; i <= len(s); i++ {
+		if isWordByte(s, i-1) != isWordByte(s, i) && p.mayStart(s[i:]) {
+			return true
+		}
+	}
+	return false
+}
+
+// isWordByte: the byte at i is an ASCII word character, as \b sees it (out of range: not).
+func isWordByte(s string, i int) bool {
+	if i < 0 || i >= len(s) {
+		return false
+	}
+	c := s[i]
+	return c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+}
+
+// mayStart is false only if no match of p can begin exactly at the start of s.
+func (p *pattern) mayStart(s string) bool {
 	var b [startLen]byte
 	n := 0
 	for ; n < startLen && n < len(s); n++ {
@@ -87,6 +114,26 @@ func (p *pattern) ReplaceAllString(src, repl string) string {
 		return src
 	}
 	return p.Regexp.ReplaceAllString(src, repl)
+}
+
+// atWord reports whether every match of re starts at a word boundary.
+func atWord(re *syntax.Regexp) bool {
+	switch re.Op {
+	case syntax.OpWordBoundary:
+		return true
+	case syntax.OpCapture:
+		return atWord(re.Sub[0])
+	case syntax.OpConcat:
+		return len(re.Sub) > 0 && atWord(re.Sub[0])
+	case syntax.OpAlternate:
+		for _, sub := range re.Sub {
+			if !atWord(sub) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 // anchored reports whether every match of re starts at the beginning of the text.

@@ -76,11 +76,14 @@ func TestStartsTurnDownOtherCommands(t *testing.T) {
 }
 
 // TestStartsOfUnusualExpressions covers forms the parser's own expressions do not use yet:
-// letters that fold to or from non-ASCII, repeats, negated classes, any character.
+// letters that fold to or from non-ASCII, repeats, negated classes, any character, and word
+// lists whose boundary falls next to a digit, an underscore, a sign or a non-ASCII letter.
 func TestStartsOfUnusualExpressions(t *testing.T) {
 	texts := []string{"so", "So", "ſo", "keep", "Keep", "\u212aeep", "aac", "abc", "bc", "c", "xxy", "xxxy", "xy",
-		"bb", "ab", "zzz", "xyz", "q", "", "  so", "sox", "so x", "ababc", "abc", "y"}
-	for _, expr := range []string{`^ſo\b`, `^\x{212A}eep`, `^(?:a|b)+c`, `^x{2,3}y`, `^[^a]b`, `^.{2}z`, `^(?:so|keep)?$`, `^x*y`, `^(?:ab)*c`} {
+		"bb", "ab", "zzz", "xyz", "q", "", "  so", "sox", "so x", "ababc", "abc", "y",
+		"a left", "leftover", "x#1", "#1", "a #1", "é left", "éleft", "_left", "a_left", "9left", "a-left", "LEFT!", "a\u212aid"}
+	for _, expr := range []string{`^ſo\b`, `^\x{212A}eep`, `^(?:a|b)+c`, `^x{2,3}y`, `^[^a]b`, `^.{2}z`, `^(?:so|keep)?$`, `^x*y`, `^(?:ab)*c`,
+		`\b(?:left|#\d)`, `\bleft\b`, `\b(?:kid|x)`, `\b(?:left|so)|\bab`} {
 		p := rx(expr)
 		patterns = patterns[:len(patterns)-1]
 		for _, s := range texts {
