@@ -35,17 +35,23 @@ var patterns []*pattern
 // rx compiles a case-insensitive pattern.
 func rx(expr string) *pattern {
 	p := &pattern{Regexp: regexp.MustCompile(`(?i)` + expr)}
+	patterns = append(patterns, p)
 	re, err := syntax.Parse(`(?i)`+expr, syntax.Perl)
-	if err == nil && (anchored(re) || atWord(re)) {
-		p.atWord = !anchored(re)
-		if set, ok := startsOf(re.Simplify()); ok && !set.has("") {
-			p.starts = make(map[string]struct{}, len(set))
-			for s := range set {
-				p.starts[s.text] = struct{}{}
-			}
+	switch {
+	case err != nil: // MustCompile accepted it: not expected, and no filter is always right
+		return p
+	case leads(re, syntax.OpBeginText):
+	case leads(re, syntax.OpWordBoundary):
+		p.atWord = true
+	default:
+		return p
+	}
+	if set, ok := startsOf(re.Simplify()); ok && !set.has("") {
+		p.starts = make(map[string]struct{}, len(set))
+		for s := range set {
+			p.starts[s.text] = struct{}{}
 		}
 	}
-	patterns = append(patterns, p)
 	return p
 }
 
@@ -116,38 +122,19 @@ func (p *pattern) ReplaceAllString(src, repl string) string {
 	return p.Regexp.ReplaceAllString(src, repl)
 }
 
-// atWord reports whether every match of re starts at a word boundary.
-func atWord(re *syntax.Regexp) bool {
+// leads reports whether every match of re begins with the assertion op: ^ (syntax.OpBeginText)
+// or \b (syntax.OpWordBoundary).
+func leads(re *syntax.Regexp, op syntax.Op) bool {
 	switch re.Op {
-	case syntax.OpWordBoundary:
+	case op:
 		return true
 	case syntax.OpCapture:
-		return atWord(re.Sub[0])
+		return leads(re.Sub[0], op)
 	case syntax.OpConcat:
-		return len(re.Sub) > 0 && atWord(re.Sub[0])
+		return len(re.Sub) > 0 && leads(re.Sub[0], op)
 	case syntax.OpAlternate:
 		for _, sub := range re.Sub {
-			if !atWord(sub) {
-				return false
-			}
-		}
-		return true
-	}
-	return false
-}
-
-// anchored reports whether every match of re starts at the beginning of the text.
-func anchored(re *syntax.Regexp) bool {
-	switch re.Op {
-	case syntax.OpBeginText:
-		return true
-	case syntax.OpCapture:
-		return anchored(re.Sub[0])
-	case syntax.OpConcat:
-		return len(re.Sub) > 0 && anchored(re.Sub[0])
-	case syntax.OpAlternate:
-		for _, sub := range re.Sub {
-			if !anchored(sub) {
+			if !leads(sub, op) {
 				return false
 			}
 		}
