@@ -76,10 +76,7 @@ func TestAStatementThatWasNeverSentLeavesTheTransactionWhole(t *testing.T) {
 	ctx := context.Background()
 	st := store.New(testdb.Pool(t))
 	uid := newUser(t, st, "unsent", 0)
-	tx, err := st.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tx := begin(t, st)
 	expired, cancel := context.WithDeadline(ctx, time.Now().Add(-time.Second))
 	defer cancel()
 	if _, err := tx.CreateTask(expired, uid, "never sent", ""); err == nil {
@@ -193,10 +190,7 @@ func TestATransactionBeginsAtItsFirstWrite(t *testing.T) {
 	uid := newUser(t, st, "reads-first", 2)
 	turn := []store.Message{{Role: "user", Content: "what's left?"}, {Role: "assistant", Content: "two tasks"}}
 
-	tx, err := st.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tx := begin(t, st)
 	defer tx.Rollback(ctx)
 	log.take()
 	tasks, err := tx.ListTasks(ctx, uid, store.StatusAll)
@@ -223,10 +217,7 @@ func TestATransactionBeginsAtItsFirstWrite(t *testing.T) {
 		t.Errorf("the saved turn: %v, %d messages, want 2", err, len(msgs))
 	}
 
-	tx, err = st.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tx = begin(t, st)
 	defer tx.Rollback(ctx)
 	log.take()
 	if _, err := tx.ListTasks(ctx, uid, store.StatusAll); err != nil {
@@ -251,4 +242,14 @@ func TestATransactionBeginsAtItsFirstWrite(t *testing.T) {
 	if n := pool.Stat().AcquiredConns(); n != 0 {
 		t.Errorf("%d connections still held after both turns", n)
 	}
+}
+
+// begin starts a transaction on st or fails the test.
+func begin(t *testing.T, st *store.Store) *store.Tx {
+	t.Helper()
+	tx, err := st.Begin(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tx
 }

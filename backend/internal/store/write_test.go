@@ -140,15 +140,12 @@ func TestCommitWithRefusesARead(t *testing.T) {
 	ctx := context.Background()
 	st := store.New(onePool(t))
 	uid := newUser(t, st, "last-read", 1)
-	tx, err := st.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tx := begin(t, st)
 	defer tx.Rollback(ctx)
 	if _, err := tx.ListTasks(ctx, uid, store.StatusAll); err != nil {
 		t.Fatal(err)
 	}
-	err = tx.CommitWith(ctx, func(last *store.Tx) error {
+	err := tx.CommitWith(ctx, func(last *store.Tx) error {
 		_, err := last.ListTasks(ctx, uid, store.StatusAll)
 		return err
 	})
@@ -188,10 +185,7 @@ func commitWithCommitsAll(t *testing.T, pool *pgxpool.Pool) {
 	st := store.New(pool)
 	uid := newUser(t, st, "commit-with", 0)
 	for i := range 3 {
-		tx, err := st.Begin(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
+		tx := begin(t, st)
 		defer tx.Rollback(ctx) // a failed round gives its connection back, or the pool never closes
 		if _, err := tx.CreateTask(ctx, uid, "first", ""); err != nil {
 			t.Fatal(err)
@@ -222,14 +216,11 @@ func TestCommitWithFailingStatementCommitsNothing(t *testing.T) {
 	ctx := context.Background()
 	st := store.New(onePool(t))
 	uid := newUser(t, st, "commit-fail", 0)
-	tx, err := st.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tx := begin(t, st)
 	if _, err := tx.CreateTask(ctx, uid, "undone", ""); err != nil {
 		t.Fatal(err)
 	}
-	err = tx.CommitWith(ctx, func(tx *store.Tx) error {
+	err := tx.CommitWith(ctx, func(tx *store.Tx) error {
 		// A role the messages table refuses (CHECK): the statement fails in PostgreSQL.
 		_, _, err := tx.SaveTurn(ctx, uid, 0, "t", []store.Message{{Role: "nobody", Content: "x"}})
 		return err
@@ -275,12 +266,10 @@ func commitWithPastTheDeadline(t *testing.T, session string, deadline time.Durat
 	uid := newUser(t, st, "commit-late", 0)
 	one := warmStoreOn(t, smallPool(t, 1, session), uid)
 	bg := context.Background()
-	tx, err := one.Begin(bg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tx := begin(t, one)
 	defer tx.Rollback(bg)
 	other := newUser(t, st, "commit-late-other", 0)
+	var err error
 	if first == "write" {
 		_, err = tx.CreateTask(bg, other, "first", "")
 	} else {
