@@ -41,19 +41,16 @@ done
 
 work="$(mktemp -d -t bench-backend.XXXXXX)"
 server_pid=""
+stop_pid() { # pid (or empty): stop that process if it still runs
+  if [ -n "$1" ] && kill -0 "$1" 2>/dev/null; then
+    kill -TERM "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+  fi
+}
 cleanup() {
-  if [ -n "${baseline_pid:-}" ] && kill -0 "$baseline_pid" 2>/dev/null; then
-    kill -TERM "$baseline_pid" 2>/dev/null || true
-    wait "$baseline_pid" 2>/dev/null || true
-  fi
-  if [ -n "${floor_pid:-}" ] && kill -0 "$floor_pid" 2>/dev/null; then
-    kill -TERM "$floor_pid" 2>/dev/null || true
-    wait "$floor_pid" 2>/dev/null || true
-  fi
-  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-    kill -TERM "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
+  stop_pid "${baseline_pid:-}"
+  stop_pid "${floor_pid:-}"
+  stop_pid "$server_pid"
   if [ -n "${busy_pid:-}" ]; then
     kill -TERM -- "-$busy_pid" 2>/dev/null || true
     wait "$busy_pid" 2>/dev/null || true
@@ -93,7 +90,7 @@ wait_ready() { # base log
     curl -sf "$1/readyz" >/dev/null 2>&1 && break
     sleep 0.1
   done
-  curl -sf "$1/readyz" >/dev/null || { echo "server did not become ready" >&2; cat "$2" >&2; exit 1; }
+  curl -sf "$1/readyz" >/dev/null || { echo "$1 did not become ready" >&2; cat "$2" >&2; exit 1; }
 }
 port="$(free_port)"
 base="http://127.0.0.1:$port"
@@ -125,8 +122,7 @@ floor_port="$(free_port)"
 floor="http://127.0.0.1:$floor_port"
 "$work/floor" -addr "127.0.0.1:$floor_port" -body "$work/get-answer.json" >"$work/floor.log" 2>&1 &
 floor_pid=$!
-for _ in $(seq 1 100); do curl -sf -o /dev/null "$floor/" && break; sleep 0.1; done
-curl -sf -o /dev/null "$floor/" || { echo "bench/floor did not start" >&2; cat "$work/floor.log" >&2; exit 1; }
+wait_ready "$floor" "$work/floor.log" # it answers every path
 # Writes and chat come from USERS people at once each (default: one per connection), as a
 # deployed app sees them; the "1 user" row puts every connection on one account. The chat users
 # are others, with three tasks each for "what's left?" to list (the writers' lists grow).
@@ -242,6 +238,9 @@ SQL
 secs="${DURATION%s}"
 get_rps=(); get_p50=(); get_p99=(); get_floor=(); get_err=0; pg_tps_all=(); base_rps=(); base_p99=(); get_cpu=(); get_pgcpu=(); base_cpu=()
 median() { python3 -c 'import statistics,sys; print(statistics.median(float(x) for x in sys.argv[1:]))' "$@"; }
+floor_median() { # the rounds' floor p99s -> their median, or "errors" if a round had any
+  case " $* " in *" errors "*) echo errors ;; *) printf '%.2f' "$(median "$@")" ;; esac
+}
 if wants get; then
 get_h0="$(handler_counts "GET /api/tasks")"
 for round in $(seq 1 "$ROUNDS"); do
@@ -268,7 +267,7 @@ done
 rps_get="$(printf '%.0f' "$(median "${get_rps[@]}")")"
 pg_tps="$(printf '%.0f' "$(median "${pg_tps_all[@]}")")"
 results+=("$(printf '%-22s %10s %9.2f %9.2f %8s %8.0f %8.0f %10s %10s' "GET /api/tasks" "$rps_get" "$(python3 -c "print($(median "${get_p50[@]}")/1000)")" "$(python3 -c "print($(median "${get_p99[@]}")/1000)")" "$get_err" \
-  "$(median "${get_cpu[@]}")" "$(median "${get_pgcpu[@]}")" "$(over_25ms "$get_h0" "$(handler_counts "GET /api/tasks")")" "$(case " ${get_floor[*]} " in *" errors "*) echo errors ;; *) printf '%.2f' "$(median "${get_floor[@]}")" ;; esac)")")
+  "$(median "${get_cpu[@]}")" "$(median "${get_pgcpu[@]}")" "$(over_25ms "$get_h0" "$(handler_counts "GET /api/tasks")")" "$(floor_median "${get_floor[@]}")")")
 echo "GET rounds req/s: ${get_rps[*]}; p99 µs: ${get_p99[*]}; the floor's p99 ms: ${get_floor[*]}; server CPU µs per GET: ${get_cpu[*]}; pgbench rounds tps: ${pg_tps_all[*]}" >&2
 fi
 if wants post; then
