@@ -32,10 +32,16 @@ const maxStarts = 1024
 // expressions.
 var patterns []*pattern
 
-// rx compiles a case-insensitive pattern.
+// rx compiles one of the parser's case-insensitive patterns.
 func rx(expr string) *pattern {
-	p := &pattern{Regexp: regexp.MustCompile(`(?i)` + expr)}
+	p := newPattern(expr)
 	patterns = append(patterns, p)
+	return p
+}
+
+// newPattern compiles a case-insensitive pattern and derives its starts.
+func newPattern(expr string) *pattern {
+	p := &pattern{Regexp: regexp.MustCompile(`(?i)` + expr)}
 	re, err := syntax.Parse(`(?i)`+expr, syntax.Perl)
 	switch {
 	case err != nil: // MustCompile accepted it: not expected, and no filter is always right
@@ -55,9 +61,8 @@ func rx(expr string) *pattern {
 	return p
 }
 
-// mayMatch is false only if no match of p can begin s. A non-ASCII byte among the first
-// startLen bytes always runs the expression: case folding maps some letters across ASCII
-// ("K" to the Kelvin sign), and the filter only knows ASCII.
+// mayMatch is false only if p cannot match s: at its beginning, or with atWord at any of its
+// word boundaries.
 func (p *pattern) mayMatch(s string) bool {
 	if p.starts == nil {
 		return true
@@ -65,24 +70,22 @@ func (p *pattern) mayMatch(s string) bool {
 	if !p.atWord {
 		return p.mayStart(s)
 	}
+	// A boundary as \b sees it: ASCII word characters on one side only (a non-ASCII byte is
+	// not one, and mayStart runs the expression when it meets one).
+	word := false // the byte before i
 	for i := 0; i <= len(s); i++ {
-		if isWordByte(s, i-1) != isWordByte(s, i) && p.mayStart(s[i:]) {
+		next := i < len(s) && syntax.IsWordChar(rune(s[i]))
+		if word != next && p.mayStart(s[i:]) {
 			return true
 		}
+		word = next
 	}
 	return false
 }
 
-// isWordByte: the byte at i is an ASCII word character, as \b sees it (out of range: not).
-func isWordByte(s string, i int) bool {
-	if i < 0 || i >= len(s) {
-		return false
-	}
-	c := s[i]
-	return c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
-}
-
-// mayStart is false only if no match of p can begin exactly at the start of s.
+// mayStart is false only if no match of p can begin exactly at the start of s. A non-ASCII
+// byte among the first startLen bytes always runs the expression: case folding maps some
+// letters across ASCII ("K" to the Kelvin sign), and the filter only knows ASCII.
 func (p *pattern) mayStart(s string) bool {
 	var b [startLen]byte
 	n := 0
@@ -207,34 +210,20 @@ func startsOf(re *syntax.Regexp) (startSet, bool) {
 		return anything(), true
 	case syntax.OpCapture:
 		return startsOf(re.Sub[0])
-	case syntax.OpStar, syntax.OpQuest:
+	case syntax.OpQuest, syntax.OpStar, syntax.OpPlus: // Simplify leaves no counted repeats
 		sub, ok := startsOf(re.Sub[0])
 		if !ok {
 			return nil, false
 		}
-		if re.Op == syntax.OpStar {
-			sub = opened(sub)
+		if re.Op == syntax.OpQuest {
+			return union(one("", true), sub)
 		}
-		return union(one("", true), sub)
-	case syntax.OpPlus:
-		sub, ok := startsOf(re.Sub[0])
-		if !ok {
-			return nil, false
-		}
+		// After one match of sub: nothing, or another whose end is not followed.
 		more, ok := union(one("", true), opened(sub))
-		if !ok {
-			return nil, false
+		if !ok || re.Op == syntax.OpStar {
+			return more, ok
 		}
 		return concat(sub, more)
-	case syntax.OpRepeat:
-		sub, ok := startsOf(re.Sub[0])
-		if !ok {
-			return nil, false
-		}
-		if re.Min == 0 {
-			return union(one("", true), opened(sub))
-		}
-		return opened(sub), true
 	case syntax.OpConcat:
 		return combine(one("", true), re.Sub, true)
 	case syntax.OpAlternate:

@@ -48,8 +48,7 @@ func FuzzStarts(f *testing.F) {
 }
 
 func TestStartsTurnDownOtherCommands(t *testing.T) {
-	p := rx(`^(?:add|create|new)\s+(.+)$`)
-	patterns = patterns[:len(patterns)-1] // not one of the package's
+	p := newPattern(`^(?:add|create|new)\s+(.+)$`)
 	for s, want := range map[string]bool{
 		"add milk": true, "ADD milk": true, "Create x": true, "new x": true, "ne": false,
 		"delete milk": false, "ad milk": false, "": false,
@@ -84,8 +83,7 @@ func TestStartsOfUnusualExpressions(t *testing.T) {
 		"a left", "leftover", "x#1", "#1", "a #1", "é left", "éleft", "_left", "a_left", "9left", "a-left", "LEFT!", "a\u212aid"}
 	for _, expr := range []string{`^ſo\b`, `^\x{212A}eep`, `^(?:a|b)+c`, `^x{2,3}y`, `^[^a]b`, `^.{2}z`, `^(?:so|keep)?$`, `^x*y`, `^(?:ab)*c`,
 		`\b(?:left|#\d)`, `\bleft\b`, `\b(?:kid|x)`, `\b(?:left|so)|\bab`} {
-		p := rx(expr)
-		patterns = patterns[:len(patterns)-1]
+		p := newPattern(expr)
 		for _, s := range texts {
 			if p.Regexp.MatchString(s) && !p.mayMatch(s) {
 				t.Errorf("%q matches %s, but its starts turn it down", s, expr)
