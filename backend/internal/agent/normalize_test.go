@@ -80,8 +80,10 @@ func FuzzCleaners(f *testing.F) {
 func BenchmarkNormalize(b *testing.B) { eachPhrase(b, func(s string) { Normalize(s) }) }
 
 // eachPhrase runs fn on the conversation sets' messages in turn, b.N times in all.
-func eachPhrase(b *testing.B, fn func(string)) {
-	msgs := phrases(b)
+func eachPhrase(b *testing.B, fn func(string)) { cycle(b, phrases(b), fn) }
+
+// cycle runs fn on msgs in turn, b.N times in all.
+func cycle(b *testing.B, msgs []string, fn func(string)) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
