@@ -10,6 +10,7 @@
 # Prints req/s, p50, p99 and errors, the API/pgbench ratio and the server's peak RSS (VmHWM).
 # After every run, the same wrk load goes to bench/floor, a net/http server that answers with the
 # real GET's bytes and does no work: its p99 (column "floor p99") is the machine's at that moment.
+# Then PostgreSQL's top statements of each run (pg_stat_statements, loaded in the throwaway cluster).
 #
 # Needs: wrk (apt-get install wrk), pgbench and psql (postgresql-contrib / postgresql client), curl, go.
 # Env: DURATION (default 10s, per run), ROUNDS (3 alternating GET/pgbench rounds), CONNS (64), THREADS (2),
@@ -28,7 +29,9 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 if [ -z "${TEST_DATABASE_URL:-}" ]; then
-  exec "$root/scripts/with-postgres.sh" "$0" "$@"
+  # pg_stat_statements breaks PostgreSQL's share of each run down by statement (see pg_top).
+  WITH_POSTGRES_SETTINGS="shared_preload_libraries=pg_stat_statements ${WITH_POSTGRES_SETTINGS:-}" \
+    exec "$root/scripts/with-postgres.sh" "$0" "$@"
 fi
 DURATION="${DURATION:-10s}"
 ROUNDS="${ROUNDS:-3}"
@@ -97,6 +100,37 @@ base="http://127.0.0.1:$port"
 start_server "$work/server" "$port" "$work/server.log"
 server_pid=$!
 wait_ready "$base" "$work/server.log"
+
+# PostgreSQL's statements per request: what each run's "pg µs" was spent executing. Only when
+# the cluster loaded pg_stat_statements (a TEST_DATABASE_URL given from outside may not have).
+pgss=""
+if psql "$TEST_DATABASE_URL" -XAtc "SHOW shared_preload_libraries" | grep -qw pg_stat_statements; then
+  psql "$TEST_DATABASE_URL" -X -q -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements"
+  pgss=1
+fi
+statements=()
+pg_reset() { [ -z "$pgss" ] || psql "$TEST_DATABASE_URL" -XAtq -c "SELECT pg_stat_statements_reset()" >/dev/null; }
+# pg_top NAME REQUESTS: the three statements that took the most execution time since pg_reset
+# (of those over 1% of it), each with its calls per request and µs per call, into statements.
+# Statements of the same text are one (PostgreSQL may track one under two ids).
+pg_top() {
+  [ -n "$pgss" ] || return 0
+  local line
+  while IFS='|' read -r per us query; do
+    printf -v line '%-22s %9s %8s  %s' "$1" "$per" "$us" "$query"
+    statements+=("$line")
+  done < <(psql "$TEST_DATABASE_URL" -XAt -c "
+    SELECT to_char(calls / $2, 'FM990.00'), to_char(exec * 1000 / calls, 'FM99990.0'), left(query, 100)
+    FROM (SELECT sum(calls) AS calls, sum(total_exec_time) AS exec, sum(sum(total_exec_time)) OVER () AS run,
+            regexp_replace(query, '\s+', ' ', 'g') AS query
+          FROM pg_stat_statements
+          WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND toplevel
+            AND query NOT LIKE '%pg_stat_statements%'
+          GROUP BY 4) s
+    WHERE exec >= run / 100
+    ORDER BY exec DESC LIMIT 3")
+}
+
 baseline_pid=""
 if [ -n "${BENCH_BASELINE:-}" ]; then
   baseline_port="$(free_port)"
@@ -215,7 +249,9 @@ run_wrk() { # name method path body tokens(comma-separated) key route
   h0="$(handler_counts "$7")"
   s0="$(cpu_ticks "$server_pid")"; p0="$(pg_ticks)"
   start_pprof "$6"
+  pg_reset
   wrk_load "$2" "$base$3" "$4" "$5"
+  pg_top "$name" "$requests"
   wait_pprof
   local rps; rps="$(python3 -c "print(f'{$requests/($duration_us/1e6):.0f}')")"
   local row; row="$(printf '%-22s %10s %9.2f %9.2f %8s %8s %8s %10s' "$name" "$rps" "$(python3 -c "print($p50_us/1000)")" "$(python3 -c "print($p99_us/1000)")" "$((non2xx + socket_errors))" \
@@ -245,9 +281,10 @@ if wants get; then
 get_h0="$(handler_counts "GET /api/tasks")"
 for round in $(seq 1 "$ROUNDS"); do
   echo "round $round/$ROUNDS: wrk GET /api/tasks ($CONNS connections, $DURATION), then pgbench..." >&2
-  if [ "$round" = 1 ]; then start_pprof get; fi
+  if [ "$round" = 1 ]; then start_pprof get; pg_reset; fi
   t0="$(cpu_ticks "$server_pid")"; p0="$(pg_ticks)"
   wrk_load GET "$base/api/tasks" "" "$get_token"
+  if [ "$round" = 1 ]; then pg_top "GET /api/tasks" "$requests"; fi
   get_cpu+=("$(per_req_us "$t0" "$(cpu_ticks "$server_pid")" "$requests")"); get_pgcpu+=("$(per_req_us "$p0" "$(pg_ticks)" "$requests")")
   get_rps+=("$(python3 -c "print($requests/($duration_us/1e6))")"); get_p50+=("$p50_us"); get_p99+=("$p99_us")
   get_err=$((get_err + non2xx + socket_errors))
@@ -315,4 +352,11 @@ if [ -n "$baseline_pid" ] && wants get; then
 fi
 echo "server peak RSS (VmHWM) = $((rss_kb / 1024)) MB"
 echo "server log ERROR lines = $errors_in_log"
+if [ -n "$pgss" ]; then
+  echo "PostgreSQL's top statements per run (pg_stat_statements; execution only, not parsing, the protocol or commits; GET: its first round):"
+  printf '%-22s %9s %8s  %s\n' "endpoint" "per req" "µs each" "statement"
+  for r in "${statements[@]}"; do echo "$r"; done
+else
+  echo "PostgreSQL's statements: not broken down (pg_stat_statements is not loaded in this cluster)"
+fi
 } | tee "$root/bench/results/backend-$(date -u +%Y%m%dT%H%M%SZ).txt"

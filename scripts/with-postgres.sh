@@ -7,6 +7,9 @@
 #
 # Uses Debian's server binaries (/usr/lib/postgresql/<ver>/bin). When run as root, initdb and
 # postgres run as the `postgres` OS user (runuser); the data directory lives in a mktemp dir.
+#
+# WITH_POSTGRES_SETTINGS="name=value ..." adds server settings to the cluster's own (for
+# settings read only at start, such as shared_preload_libraries).
 set -euo pipefail
 
 if [ "$#" -eq 0 ]; then
@@ -73,6 +76,15 @@ PY
   done
 }
 
+extra=() settings=()
+read -ra settings <<<"${WITH_POSTGRES_SETTINGS:-}"
+for setting in "${settings[@]}"; do
+  case "$setting" in
+    ?*=*) extra+=(-c "$setting") ;;
+    *) echo "with-postgres.sh: WITH_POSTGRES_SETTINGS holds name=value entries, not '$setting'" >&2; exit 2 ;;
+  esac
+done
+
 "${as_pg[@]}" "$pgbin/initdb" -D "$pgdata" -U "$pguser" --auth=trust -E UTF8 --locale=C.UTF-8 >"$tmp/initdb.log" 2>&1 \
   || "${as_pg[@]}" "$pgbin/initdb" -D "$pgdata" -U "$pguser" --auth=trust -E UTF8 --no-locale >"$tmp/initdb.log" 2>&1 \
   || { cat "$tmp/initdb.log" >&2; exit 1; }
@@ -83,7 +95,7 @@ for attempt in 1 2 3 4 5; do
   "${as_pg[@]}" "$pgbin/postgres" -D "$pgdata" \
     -c listen_addresses=127.0.0.1 -c port="$port" -c unix_socket_directories="$tmp" \
     -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
-    -c shared_buffers=128MB -c log_min_messages=warning >"$tmp/postgres.log" 2>&1 &
+    -c shared_buffers=128MB -c log_min_messages=warning "${extra[@]}" >"$tmp/postgres.log" 2>&1 &
   pgpid=$!
   for _ in $(seq 1 100); do
     if "$pgbin/pg_isready" -q -h 127.0.0.1 -p "$port" 2>/dev/null; then started=1; break; fi
