@@ -353,7 +353,7 @@ fi
 echo "server peak RSS (VmHWM) = $((rss_kb / 1024)) MB"
 echo "server log ERROR lines = $errors_in_log"
 if [ -n "$pgss" ]; then
-  echo "PostgreSQL's top statements per run (pg_stat_statements; execution only, not parsing, the protocol or commits; GET: its first round):"
+  echo "PostgreSQL's top statements per run (pg_stat_statements; wall-clock time executing, lock and CPU waits included; GET: its first round):"
   printf '%-22s %9s %8s  %s\n' "endpoint" "per req" "µs each" "statement"
   for r in "${statements[@]}"; do echo "$r"; done
 else
