@@ -21,6 +21,15 @@ if [ -n "${TEST_DATABASE_URL:-}" ]; then
   exec "$@"
 fi
 
+extra=() settings=()
+read -ra settings <<<"${WITH_POSTGRES_SETTINGS:-}"
+for setting in "${settings[@]}"; do
+  case "$setting" in
+    ?*=*) extra+=(-c "$setting") ;;
+    *) echo "with-postgres.sh: WITH_POSTGRES_SETTINGS holds name=value entries, not '$setting'" >&2; exit 2 ;;
+  esac
+done
+
 pgbin=""
 for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
   if [ -x "$d/initdb" ] && [ -x "$d/postgres" ]; then pgbin="$d"; break; fi
@@ -75,15 +84,6 @@ PY
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
   done
 }
-
-extra=() settings=()
-read -ra settings <<<"${WITH_POSTGRES_SETTINGS:-}"
-for setting in "${settings[@]}"; do
-  case "$setting" in
-    ?*=*) extra+=(-c "$setting") ;;
-    *) echo "with-postgres.sh: WITH_POSTGRES_SETTINGS holds name=value entries, not '$setting'" >&2; exit 2 ;;
-  esac
-done
 
 "${as_pg[@]}" "$pgbin/initdb" -D "$pgdata" -U "$pguser" --auth=trust -E UTF8 --locale=C.UTF-8 >"$tmp/initdb.log" 2>&1 \
   || "${as_pg[@]}" "$pgbin/initdb" -D "$pgdata" -U "$pguser" --auth=trust -E UTF8 --no-locale >"$tmp/initdb.log" 2>&1 \
