@@ -90,6 +90,39 @@ describe('App', () => {
     expect(fb.tasks).toHaveLength(0);
   });
 
+  it('a filter shows its tasks at once and keeps them on screen while the list refreshes', async () => {
+    const fb = fakeBackend();
+    // The completed list's refresh waits until released.
+    let release = () => {};
+    const held = new Promise<void>((r) => (release = r));
+    let asked = false;
+    const fetch = fb.fetch;
+    fb.fetch = async (input, init) => {
+      if (String(input).includes('status=completed')) {
+        asked = true;
+        await held;
+      }
+      return fetch(input, init);
+    };
+    await signUp(fb);
+    await say('add walk the dog');
+    await say('add pay rent');
+    const pane = tasksPane();
+    fireEvent.click(await within(pane).findByRole('checkbox', { name: 'Complete task 1: walk the dog' }));
+    await waitFor(() => expect(fb.tasks[0].completed).toBe(true));
+
+    fireEvent.click(within(pane).getByRole('button', { name: 'Completed' }));
+    // Not "Loading tasks…": the list it had, filtered here, stays until the refresh lands.
+    await waitFor(() => expect(asked).toBe(true));
+    expect(within(pane).queryByText('Loading tasks…')).toBeNull();
+    expect(within(pane).getByText('walk the dog')).toBeTruthy();
+    expect(within(pane).queryByText('pay rent')).toBeNull();
+    await act(async () => release());
+    expect(within(pane).getAllByRole('listitem').map((li) => li.querySelector('.task__title')?.textContent)).toEqual([
+      'walk the dog',
+    ]);
+  });
+
   it('Escape cancels an inline edit', async () => {
     const fb = fakeBackend();
     await signUp(fb);

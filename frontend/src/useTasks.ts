@@ -83,8 +83,10 @@ export function useTasks(api: Api, initialFilter: TaskFilter = 'all'): TasksStat
     [api],
   );
 
+  // Only the first load shows the spinner. After a filter change the list on screen is already
+  // filtered here, so it stays while the server's list for that filter comes.
   useEffect(() => {
-    void load(filter, true);
+    void load(filter, statusRef.current !== 'ready');
   }, [load, filter]);
 
   const reload = useCallback(() => load(filterRef.current, false), [load]);
