@@ -39,8 +39,8 @@ func (r *offlineRun) call(name string, args any) (Result, error) {
 	}
 	out := r.tools.Calls[len(r.tools.Calls)-1].Result
 	r.msgs = append(r.msgs,
-		store.Message{Role: "assistant", ToolCalls: []store.ToolCall{{ID: id, Name: name, Arguments: b}}},
-		store.Message{Role: "tool", ToolCallID: id, Content: string(out)})
+		store.Message{Role: store.RoleAssistant, ToolCalls: []store.ToolCall{{ID: id, Name: name, Arguments: b}}},
+		store.Message{Role: store.RoleTool, ToolCallID: id, Content: string(out)})
 	return res, nil
 }
 
@@ -50,10 +50,10 @@ var rePendingAsk = regexp.MustCompile(`Which task should I (complete|delete|reop
 func pendingAction(history []store.Message) Kind {
 	for i := len(history) - 1; i >= 0; i-- {
 		m := history[i]
-		if m.Role == "user" {
+		if m.Role == store.RoleUser {
 			return KindUnknown
 		}
-		if m.Role == "assistant" && m.Content != "" {
+		if m.Role == store.RoleAssistant && m.Content != "" {
 			if mm := rePendingAsk.FindStringSubmatch(m.Content); mm != nil {
 				return map[string]Kind{"complete": KindComplete, "delete": KindDelete, "reopen": KindReopen}[mm[1]]
 			}
@@ -81,7 +81,7 @@ func (Offline) Respond(ctx context.Context, history []store.Message, user string
 			return "", nil, err
 		}
 		if reply != "" {
-			r.msgs = append(r.msgs, store.Message{Role: "assistant", Content: reply})
+			r.msgs = append(r.msgs, store.Message{Role: store.RoleAssistant, Content: reply})
 			return reply, r.msgs, nil
 		}
 	}
@@ -97,7 +97,7 @@ func (Offline) Respond(ctx context.Context, history []store.Message, user string
 	if err != nil {
 		return "", nil, err
 	}
-	r.msgs = append(r.msgs, store.Message{Role: "assistant", Content: reply})
+	r.msgs = append(r.msgs, store.Message{Role: store.RoleAssistant, Content: reply})
 	return reply, r.msgs, nil
 }
 

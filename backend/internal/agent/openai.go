@@ -63,9 +63,9 @@ func historyParams(history []store.Message) []openai.ChatCompletionMessageParamU
 	var out []openai.ChatCompletionMessageParamUnion
 	for _, m := range history {
 		switch m.Role {
-		case "user":
+		case store.RoleUser:
 			out = append(out, openai.UserMessage(m.Content))
-		case "assistant":
+		case store.RoleAssistant:
 			a := openai.ChatCompletionAssistantMessageParam{}
 			if m.Content != "" {
 				a.Content.OfString = openai.String(m.Content)
@@ -79,7 +79,7 @@ func historyParams(history []store.Message) []openai.ChatCompletionMessageParamU
 				})
 			}
 			out = append(out, openai.ChatCompletionMessageParamUnion{OfAssistant: &a})
-		case "tool":
+		case store.RoleTool:
 			out = append(out, openai.ToolMessage(m.Content, m.ToolCallID))
 		}
 	}
@@ -120,10 +120,10 @@ func (o *OpenAI) Respond(ctx context.Context, history []store.Message, user stri
 			if reply == "" {
 				reply = "Done."
 			}
-			turn = append(turn, store.Message{Role: "assistant", Content: reply})
+			turn = append(turn, store.Message{Role: store.RoleAssistant, Content: reply})
 			return reply, turn, nil
 		}
-		stored := store.Message{Role: "assistant", Content: msg.Content}
+		stored := store.Message{Role: store.RoleAssistant, Content: msg.Content}
 		for _, tc := range msg.ToolCalls {
 			stored.ToolCalls = append(stored.ToolCalls, store.ToolCall{ID: tc.ID, Name: tc.Function.Name, Arguments: tc.Function.Arguments})
 		}
@@ -134,11 +134,11 @@ func (o *OpenAI) Respond(ctx context.Context, history []store.Message, user stri
 				return "", nil, err
 			}
 			out := string(tools.Calls[len(tools.Calls)-1].Result)
-			turn = append(turn, store.Message{Role: "tool", ToolCallID: tc.ID, Content: out})
+			turn = append(turn, store.Message{Role: store.RoleTool, ToolCallID: tc.ID, Content: out})
 			msgs = append(msgs, openai.ToolMessage(out, tc.ID))
 		}
 	}
 	reply := "Sorry, I couldn't finish that request in a reasonable number of steps."
-	turn = append(turn, store.Message{Role: "assistant", Content: reply})
+	turn = append(turn, store.Message{Role: store.RoleAssistant, Content: reply})
 	return reply, turn, nil
 }

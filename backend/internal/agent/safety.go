@@ -63,9 +63,9 @@ func unsureReply(in Intent) string {
 func lastAssistant(history []store.Message) int {
 	for i := len(history) - 1; i >= 0; i-- {
 		switch m := history[i]; {
-		case m.Role == "user":
+		case m.Role == store.RoleUser:
 			return -1
-		case m.Role == "assistant" && m.Content != "":
+		case m.Role == store.RoleAssistant && m.Content != "":
 			return i
 		}
 	}
@@ -85,7 +85,7 @@ func callsOf(msgs []store.Message) []pastCall {
 		for _, c := range m.ToolCalls {
 			names[c.ID] = c.Name
 		}
-		if m.Role != "tool" {
+		if m.Role != store.RoleTool {
 			continue
 		}
 		var res Result
@@ -105,7 +105,7 @@ func pendingBulkDelete(history []store.Message) []int64 {
 		return nil
 	}
 	start := i
-	for start > 0 && history[start-1].Role != "user" {
+	for start > 0 && history[start-1].Role != store.RoleUser {
 		start--
 	}
 	var nums []int64
@@ -125,7 +125,7 @@ func turnsBack(history []store.Message) [][]store.Message {
 	var out [][]store.Message
 	end := len(history)
 	for i := len(history) - 1; i >= 0; i-- {
-		if history[i].Role == "user" {
+		if history[i].Role == store.RoleUser {
 			out = append(out, history[i:end])
 			end = i
 		}

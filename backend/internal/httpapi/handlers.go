@@ -459,12 +459,10 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 			fail(err)
 			return
 		}
+		// The window starts at one of the person's messages (whole turns), and so does what
+		// seenPart cuts off: no tool result reaches the brain without its call.
 		if req.SeenMessageID != nil {
 			history = seenPart(history, *req.SeenMessageID)
-		}
-		// A window must start at a user message so tool results are never orphaned.
-		for len(history) > 0 && history[0].Role != "user" {
-			history = history[1:]
 		}
 	} else {
 		title = msg
@@ -489,7 +487,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		fail(err)
 		return
 	}
-	msgs := append([]store.Message{{Role: "user", Content: msg}}, turn...)
+	msgs := append([]store.Message{{Role: store.RoleUser, Content: msg}}, turn...)
 	calls := tools.Calls
 	if calls == nil {
 		calls = []agent.CallRecord{}
@@ -523,7 +521,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 // left out.
 func seenPart(history []store.Message, seen int64) []store.Message {
 	for i, m := range history {
-		if m.ID > seen && m.Role == "user" {
+		if m.ID > seen && m.Role == store.RoleUser {
 			return history[:i]
 		}
 	}

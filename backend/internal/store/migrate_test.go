@@ -5,51 +5,72 @@ import (
 	"os"
 	"testing"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/todo-chatbot/todo-chatbot/backend/internal/store"
 	"github.com/todo-chatbot/todo-chatbot/backend/internal/testdb"
 )
 
 func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
 
-// Existing tasks get per-user numbers in id order, and new tasks continue each user's sequence.
-func TestTaskNumbersMigrationNumbersExistingRows(t *testing.T) {
+// migratedOver is a pool on a schema of its own, migrated past the migration named next with
+// seed's statements run just before it, at the version before it, as data a running service
+// would have then.
+func migratedOver(t *testing.T, next string, seed ...string) *pgxpool.Pool {
+	t.Helper()
 	ctx := context.Background()
-	pool := testdb.Pool(t)
-	conn, err := pool.Acquire(ctx)
+	schema := "mig_" + testdb.Unique()
+	admin := testdb.Pool(t)
+	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = admin.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE") })
+	pc, err := pgxpool.ParseConfig(testdb.URL(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Release()
-	schema := "mig_" + testdb.Unique()
-	exec := func(sql string, args ...any) {
-		t.Helper()
-		if _, err := conn.Exec(ctx, sql, args...); err != nil {
-			t.Fatalf("%s: %v", sql, err)
-		}
+	pc.ConnConfig.RuntimeParams["search_path"] = schema
+	pc.MaxConns = 1
+	pool, err := pgxpool.NewWithConfig(ctx, pc)
+	if err != nil {
+		t.Fatal(err)
 	}
-	// A schema of its own at the version before task numbers existed.
-	exec("CREATE SCHEMA " + schema)
-	exec("SET search_path TO " + schema)
-	defer exec("SET search_path TO public")
+	t.Cleanup(pool.Close)
 	migs, err := store.Migrations()
 	if err != nil {
 		t.Fatal(err)
 	}
+	exec := func(sql string) {
+		t.Helper()
+		if _, err := pool.Exec(ctx, sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
 	i := 0
-	for ; i < len(migs) && migs[i].Name != "0005_task_numbers.sql"; i++ {
+	for ; i < len(migs) && migs[i].Name != next; i++ {
 		exec(migs[i].SQL)
 	}
 	if i == len(migs) {
-		t.Fatal("no 0005_task_numbers.sql")
+		t.Fatalf("no migration %s", next)
 	}
-	exec("INSERT INTO users (id, email, password_hash) VALUES (1, 'a@x', 'h'), (2, 'b@x', 'h'), (3, 'c@x', 'h')")
-	// Interleaved ids, as many users produce them.
-	exec(`INSERT INTO tasks (id, user_id, title) VALUES (10, 1, 'a1'), (11, 2, 'b1'), (12, 1, 'a2'),
-		(15, 2, 'b2'), (16, 1, 'a3')`)
+	for _, sql := range seed {
+		exec(sql)
+	}
 	for ; i < len(migs); i++ {
 		exec(migs[i].SQL)
 	}
-	rows, err := conn.Query(ctx, "SELECT id, number FROM tasks ORDER BY id")
+	return pool
+}
+
+// Existing tasks get per-user numbers in id order, and new tasks continue each user's sequence.
+func TestTaskNumbersMigrationNumbersExistingRows(t *testing.T) {
+	ctx := context.Background()
+	pool := migratedOver(t, "0005_task_numbers.sql",
+		"INSERT INTO users (id, email, password_hash) VALUES (1, 'a@x', 'h'), (2, 'b@x', 'h'), (3, 'c@x', 'h')",
+		// Interleaved ids, as many users produce them.
+		`INSERT INTO tasks (id, user_id, title) VALUES (10, 1, 'a1'), (11, 2, 'b1'), (12, 1, 'a2'),
+		(15, 2, 'b2'), (16, 1, 'a3')`)
+	rows, err := pool.Query(ctx, "SELECT id, number FROM tasks ORDER BY id")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,11 +89,10 @@ func TestTaskNumbersMigrationNumbersExistingRows(t *testing.T) {
 		}
 	}
 	var last1, last2, last3 int64
-	if err := conn.QueryRow(ctx, "SELECT (SELECT last_task_number FROM users WHERE id = 1), (SELECT last_task_number FROM users WHERE id = 2), (SELECT last_task_number FROM users WHERE id = 3)").Scan(&last1, &last2, &last3); err != nil {
+	if err := pool.QueryRow(ctx, "SELECT (SELECT last_task_number FROM users WHERE id = 1), (SELECT last_task_number FROM users WHERE id = 2), (SELECT last_task_number FROM users WHERE id = 3)").Scan(&last1, &last2, &last3); err != nil {
 		t.Fatal(err)
 	}
 	if last1 != 3 || last2 != 2 || last3 != 0 {
 		t.Fatalf("last numbers %d %d %d, want 3 2 0", last1, last2, last3)
 	}
-	exec("DROP SCHEMA " + schema + " CASCADE")
 }

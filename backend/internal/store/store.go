@@ -315,76 +315,102 @@ func (s *Store) ListConversations(ctx context.Context, userID int64) ([]Conversa
 	return out, nil
 }
 
-// Messages returns the last limit messages of one of userID's conversations, in order, in one
-// query. ErrNotFound if the conversation is missing or another user's (a stored conversation
-// always has messages: SaveTurn creates it together with its first turn). In a transaction the
-// conversation then stays until it ends (a key-share lock, which other turns' updates do not
-// wait for): the turn's SaveTurn, sent with COMMIT, cannot find it gone.
+// Messages returns the last whole turns of one of userID's conversations that fit in limit
+// messages, in order, in one query; each message's ID is its number in the conversation. The
+// window therefore starts at one of the person's messages, and never shows a tool result
+// without its call. ErrNotFound if the conversation is missing or another user's. In a
+// transaction the conversation then stays until it ends (a key-share lock, which other turns'
+// updates do not wait for): the turn's SaveTurn, sent with COMMIT, cannot find it gone.
 func (s *Store) Messages(ctx context.Context, userID, conversationID int64, limit int) ([]Message, error) {
-	rows, err := s.db.Query(ctx, `SELECT id, role, content, tool_calls, tool_call_id, created_at FROM (
-		SELECT m.id, m.role, m.content, m.tool_calls, m.tool_call_id, m.created_at
-		FROM messages m JOIN conversations c ON c.id = m.conversation_id
-		WHERE m.conversation_id = $1 AND c.user_id = $2 ORDER BY m.id DESC LIMIT $3 FOR KEY SHARE OF c) last ORDER BY id`,
+	rows, err := s.db.Query(ctx, `SELECT t.first_message, t.created_at, t.messages
+		FROM conversations c LEFT JOIN turns t
+		ON t.conversation_id = c.id AND t.first_message > c.message_count - $3
+		WHERE c.id = $1 AND c.user_id = $2 ORDER BY t.first_message FOR KEY SHARE OF c`,
 		conversationID, userID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("messages: %w", err)
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Message, error) {
-		var m Message
-		var calls []byte
-		if err := r.Scan(&m.ID, &m.Role, &m.Content, &calls, &m.ToolCallID, &m.CreatedAt); err != nil {
-			return m, err
+	defer rows.Close()
+	found := false
+	out := []Message{}
+	for rows.Next() {
+		found = true
+		var first *int64
+		var at *time.Time
+		var raw []byte
+		if err := rows.Scan(&first, &at, &raw); err != nil {
+			return nil, fmt.Errorf("messages: %w", err)
 		}
-		if len(calls) > 0 {
-			if err := json.Unmarshal(calls, &m.ToolCalls); err != nil {
-				return m, err
-			}
+		if first == nil { // the conversation, with no turn in the window
+			continue
 		}
-		return m, nil
-	})
-	if err != nil {
+		var turn []storedMessage
+		if err := json.Unmarshal(raw, &turn); err != nil {
+			return nil, fmt.Errorf("messages: turn %d of conversation %d: %w", *first, conversationID, err)
+		}
+		for i, m := range turn {
+			out = append(out, Message{ID: *first + int64(i), Role: m.Role, Content: m.Content,
+				ToolCalls: m.ToolCalls, ToolCallID: m.ToolCallID, CreatedAt: *at})
+		}
+	}
+	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("messages: %w", err)
 	}
-	if len(out) == 0 {
+	if !found {
 		return nil, ErrNotFound
 	}
 	return out, nil
 }
 
-// SaveTurn stores msgs in one of userID's conversations — or, when conversationID is 0, in a
-// new conversation titled title — in one statement (one round trip, atomic), and returns the
-// conversation id and the id of the last message stored (what the client has now seen).
-// ErrNotFound if the conversation is missing or another user's.
+// storedMessage is a Message as a turn row holds it: its number and time are the turn's.
+type storedMessage struct {
+	Role       string     `json:"role"`
+	Content    string     `json:"content,omitempty"`
+	ToolCalls  []ToolCall `json:"tool_calls,omitempty"`
+	ToolCallID string     `json:"tool_call_id,omitempty"`
+}
+
+// Message roles: the person, the assistant (its replies and tool calls), a tool's result.
+const (
+	RoleUser      = "user"
+	RoleAssistant = "assistant"
+	RoleTool      = "tool"
+)
+
+// SaveTurn stores msgs as one turn of one of userID's conversations — or, when conversationID
+// is 0, of a new conversation titled title — in one statement (one round trip, atomic), and
+// returns the conversation id and the number of the turn's last message (what the client has
+// now seen). ErrNotFound if the conversation is missing or another user's. A turn without
+// messages fails in PostgreSQL (a CHECK), so a transaction ending with it does not commit.
 func (s *Store) SaveTurn(ctx context.Context, userID, conversationID int64, title string, msgs []Message) (int64, int64, error) {
-	roles := make([]string, len(msgs))
-	contents := make([]string, len(msgs))
-	calls := make([]string, len(msgs))
-	callIDs := make([]string, len(msgs))
+	turn := make([]storedMessage, len(msgs))
 	for i, m := range msgs {
-		roles[i], contents[i], callIDs[i] = m.Role, m.Content, m.ToolCallID
-		if len(m.ToolCalls) > 0 {
-			b, err := json.Marshal(m.ToolCalls)
-			if err != nil {
-				return 0, 0, err
-			}
-			calls[i] = string(b)
+		switch m.Role {
+		case RoleUser, RoleAssistant, RoleTool:
+		default:
+			return 0, 0, fmt.Errorf("save turn: message %d: role %q is not %s, %s or %s", i, m.Role, RoleUser, RoleAssistant, RoleTool)
 		}
+		turn[i] = storedMessage{Role: m.Role, Content: m.Content, ToolCalls: m.ToolCalls, ToolCallID: m.ToolCallID}
 	}
-	// $1 is the conversation id, or the new conversation's title.
-	conv := `UPDATE conversations SET updated_at = now() WHERE id = $1 AND user_id = $2 RETURNING id`
+	raw, err := json.Marshal(turn)
+	if err != nil {
+		return 0, 0, fmt.Errorf("save turn: %w", err)
+	}
+	// $1 is the conversation id, or the new conversation's title. Its row numbers the messages:
+	// the UPDATE's row lock orders two turns of one conversation.
+	conv := `UPDATE conversations SET updated_at = now(), message_count = message_count + $3
+		WHERE id = $1 AND user_id = $2 RETURNING id, message_count`
 	var first any = conversationID
 	if conversationID == 0 {
-		conv = `INSERT INTO conversations (user_id, title) VALUES ($2, $1) RETURNING id`
+		conv = `INSERT INTO conversations (user_id, title, message_count) VALUES ($2, $1, $3) RETURNING id, message_count`
 		first = title
 	}
 	var id, last int64
-	err := s.db.QueryRow(ctx, `WITH c AS (`+conv+`), ins AS (
-		INSERT INTO messages (conversation_id, role, content, tool_calls, tool_call_id)
-		SELECT c.id, m.role, m.content, NULLIF(m.calls, '')::jsonb, m.call_id
-		FROM c, unnest($3::text[], $4::text[], $5::text[], $6::text[]) WITH ORDINALITY AS m(role, content, calls, call_id, ord)
-		ORDER BY m.ord RETURNING id)
-		SELECT c.id, COALESCE((SELECT max(id) FROM ins), 0) FROM c`,
-		first, userID, roles, contents, calls, callIDs).Scan(&id, &last)
+	err = s.db.QueryRow(ctx, `WITH c AS (`+conv+`), t AS (
+		INSERT INTO turns (conversation_id, first_message, messages)
+		SELECT id, message_count - $3 + 1, $4 FROM c)
+		SELECT id, message_count FROM c`,
+		first, userID, int64(len(msgs)), string(raw)).Scan(&id, &last)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, 0, ErrNotFound
 	}

@@ -221,8 +221,9 @@ func TestCommitWithFailingStatementCommitsNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := tx.CommitWith(ctx, func(tx *store.Tx) error {
-		// A role the messages table refuses (CHECK): the statement fails in PostgreSQL.
-		_, _, err := tx.SaveTurn(ctx, uid, 0, "t", []store.Message{{Role: "nobody", Content: "x"}})
+		// A turn without messages, which the turns table refuses (CHECK): the statement fails
+		// in PostgreSQL.
+		_, _, err := tx.SaveTurn(ctx, uid, 0, "t", nil)
 		return err
 	})
 	if err == nil {

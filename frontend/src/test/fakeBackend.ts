@@ -39,7 +39,6 @@ const json = (status: number, body: unknown) =>
 
 export function fakeBackend(): FakeBackend {
   let nextTask = 1;
-  let nextMsg = 1;
   let clock = Date.parse('2026-01-01T00:00:00Z');
   const now = () => new Date((clock += 1000)).toISOString();
 
@@ -155,15 +154,17 @@ export function fakeBackend(): FakeBackend {
           reply = "Sorry, I didn't understand.";
         }
         const store = () => {
-          conv!.messages.push({ id: nextMsg++, role: 'user', content: msg, created_at: now() });
-          conv!.messages.push({ id: nextMsg++, role: 'assistant', content: reply, tool_calls, created_at: now() });
+          // Messages are numbered 1, 2, 3… within their conversation, as the server numbers them.
+          const n = conv!.messages.length;
+          conv!.messages.push({ id: n + 1, role: 'user', content: msg, created_at: now() });
+          conv!.messages.push({ id: n + 2, role: 'assistant', content: reply, tool_calls, created_at: now() });
           conv!.updated_at = now();
         };
         // A real server stores the turn at its end: chatDelayMs is the time before that.
         if (fb.chatDelayMs) await new Promise((r) => setTimeout(r, fb.chatDelayMs));
         store();
         if (fb.dropChatReply) throw new TypeError('Failed to fetch'); // stored, answer lost
-        return json(200, { conversation_id: conv.id, message_id: nextMsg - 1, reply, tool_calls });
+        return json(200, { conversation_id: conv.id, message_id: conv.messages.length, reply, tool_calls });
       }
       if (p === '/api/conversations') {
         return json(

@@ -1,0 +1,209 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/todo-chatbot/todo-chatbot/backend/internal/store"
+)
+
+// listTurn is what the offline brain stores for "what's left?": the person's message, a tool
+// call, its result and the reply.
+func listTurn(text string) []store.Message {
+	return []store.Message{
+		{Role: store.RoleUser, Content: text},
+		{Role: store.RoleAssistant, ToolCalls: []store.ToolCall{{ID: "call_1", Name: "list_tasks", Arguments: `{"status":"pending"}`}}},
+		{Role: store.RoleTool, ToolCallID: "call_1", Content: `{"tasks":[]}`},
+		{Role: store.RoleAssistant, Content: "You have no open tasks."},
+	}
+}
+
+func saveTurn(t *testing.T, st *store.Store, uid, conv int64, msgs []store.Message) (int64, int64) {
+	t.Helper()
+	var id, last int64
+	err := st.WriteOne(context.Background(), func(st *store.Store) (err error) {
+		id, last, err = st.SaveTurn(context.Background(), uid, conv, "title", msgs)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id, last
+}
+
+// summary is "id role content" per message, with a tool call as its name and id.
+func summary(msgs []store.Message) []string {
+	var out []string
+	for _, m := range msgs {
+		s := fmt.Sprintf("%d %s %s", m.ID, m.Role, m.Content)
+		for _, c := range m.ToolCalls {
+			s += fmt.Sprintf(" call %s %s %s", c.ID, c.Name, c.Arguments)
+		}
+		if m.ToolCallID != "" {
+			s += " for " + m.ToolCallID
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// A conversation's messages are numbered 1, 2, 3… in the order they were said, whichever
+// conversation of whichever user was written in between, and the answer's id is the turn's last.
+func TestMessagesAreNumberedWithinTheirConversation(t *testing.T) {
+	ctx := context.Background()
+	st := store.New(smallPool(t, 2))
+	uid := newUser(t, st, "numbered", 0)
+	other := newUser(t, st, "numbered-other", 0)
+
+	conv, last := saveTurn(t, st, uid, 0, listTurn("what's left?"))
+	if last != 4 {
+		t.Errorf("first turn's last message is %d, want 4", last)
+	}
+	otherConv, _ := saveTurn(t, st, other, 0, listTurn("show my tasks"))
+	saveTurn(t, st, uid, 0, listTurn("a second conversation"))
+	if _, last = saveTurn(t, st, uid, conv, []store.Message{
+		{Role: store.RoleUser, Content: "thanks"}, {Role: store.RoleAssistant, Content: "You're welcome!"},
+	}); last != 6 {
+		t.Errorf("second turn's last message is %d, want 6", last)
+	}
+
+	msgs, err := st.Messages(ctx, uid, conv, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"1 user what's left?",
+		`2 assistant  call call_1 list_tasks {"status":"pending"}`,
+		`3 tool {"tasks":[]} for call_1`,
+		"4 assistant You have no open tasks.",
+		"5 user thanks",
+		"6 assistant You're welcome!",
+	}
+	if got := summary(msgs); !slices.Equal(got, want) {
+		t.Errorf("messages:\n%q\nwant\n%q", got, want)
+	}
+	if msgs[0].CreatedAt.IsZero() || !msgs[0].CreatedAt.Equal(msgs[3].CreatedAt) || msgs[4].CreatedAt.Before(msgs[3].CreatedAt) {
+		t.Errorf("times %v: want one per turn, in order", []any{msgs[0].CreatedAt, msgs[3].CreatedAt, msgs[4].CreatedAt})
+	}
+
+	if _, err := st.Messages(ctx, uid, otherConv, 100); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("another user's conversation: %v, want ErrNotFound", err)
+	}
+	err = st.WriteOne(ctx, func(st *store.Store) error {
+		_, _, err := st.SaveTurn(ctx, uid, otherConv, "", listTurn("mine now"))
+		return err
+	})
+	if !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a turn saved into another user's conversation: %v, want ErrNotFound", err)
+	}
+	if msgs, err := st.Messages(ctx, other, otherConv, 100); err != nil || len(msgs) != 4 {
+		t.Errorf("the other user's conversation afterwards: %v, %d messages, want 4", err, len(msgs))
+	}
+}
+
+// The window a turn reads is the newest whole turns that fit in the limit: it starts at one of
+// the person's messages, never at a tool result cut off from its call. A turn larger than the
+// whole limit leaves the window empty, but the conversation is still found.
+func TestMessagesWindowHoldsWholeTurns(t *testing.T) {
+	ctx := context.Background()
+	st := store.New(onePool(t))
+	uid := newUser(t, st, "window", 0)
+	conv, _ := saveTurn(t, st, uid, 0, listTurn("first"))                                // 1-4
+	saveTurn(t, st, uid, conv, listTurn("second"))                                       // 5-8
+	saveTurn(t, st, uid, conv, []store.Message{{Role: store.RoleUser, Content: "third"}, // 9-10
+		{Role: store.RoleAssistant, Content: "ok"}})
+
+	for _, c := range []struct {
+		limit int
+		first []string // the first message of each turn in the window
+	}{
+		{limit: 100, first: []string{"first", "second", "third"}},
+		{limit: 6, first: []string{"second", "third"}}, // 6 messages, the last two turns
+		{limit: 5, first: []string{"third"}},           // the second turn would be cut: left out
+		{limit: 2, first: []string{"third"}},
+		{limit: 1, first: nil},
+	} {
+		msgs, err := st.Messages(ctx, uid, conv, c.limit)
+		if err != nil {
+			t.Fatalf("limit %d: %v", c.limit, err)
+		}
+		var first []string
+		for _, m := range msgs {
+			if m.Role == store.RoleUser {
+				first = append(first, m.Content)
+			}
+		}
+		if !slices.Equal(first, c.first) || (len(msgs) > 0 && msgs[0].Role != store.RoleUser) {
+			t.Errorf("limit %d: window %q, want the turns of %q", c.limit, summary(msgs), c.first)
+		}
+	}
+	if _, err := st.Messages(ctx, uid, conv+1_000_000, 10); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a conversation that does not exist: %v, want ErrNotFound", err)
+	}
+}
+
+// Only the three roles a conversation has are stored; anything else is refused before it
+// reaches PostgreSQL, and nothing of the turn is saved.
+func TestSaveTurnRefusesAnUnknownRole(t *testing.T) {
+	ctx := context.Background()
+	st := store.New(onePool(t))
+	uid := newUser(t, st, "roles", 0)
+	conv, _ := saveTurn(t, st, uid, 0, listTurn("first"))
+	err := st.WriteOne(ctx, func(st *store.Store) error {
+		_, _, err := st.SaveTurn(ctx, uid, conv, "", []store.Message{{Role: store.RoleUser, Content: "x"}, {Role: "system", Content: "obey"}})
+		return err
+	})
+	if err == nil {
+		t.Fatal("a turn with a system message was saved")
+	}
+	if msgs, err := st.Messages(ctx, uid, conv, 100); err != nil || len(msgs) != 4 {
+		t.Errorf("after the refused turn: %v, %d messages, want the first turn's 4", err, len(msgs))
+	}
+}
+
+// Conversations stored one row per message before turns existed keep every message, in order,
+// numbered within their conversation, with their tool calls; their next turn numbers on.
+func TestChatTurnsMigrationKeepsEveryMessage(t *testing.T) {
+	ctx := context.Background()
+	pool := migratedOver(t, "0008_chat_turns.sql",
+		"INSERT INTO users (id, email, password_hash) VALUES (1, 'a@x', 'h'), (2, 'b@x', 'h')",
+		"INSERT INTO conversations (id, user_id, title) VALUES (10, 1, 'list'), (11, 2, 'add'), (12, 1, 'empty')",
+		// Two conversations written at once: their rows interleave.
+		`INSERT INTO messages (id, conversation_id, role, content, tool_calls, tool_call_id) VALUES
+		(100, 10, 'user', 'what''s left?', NULL, ''),
+		(101, 11, 'user', 'add milk', NULL, ''),
+		(102, 10, 'assistant', '', '[{"id":"c1","name":"list_tasks","arguments":"{}"}]', ''),
+		(103, 11, 'assistant', 'Added task 1: milk', NULL, ''),
+		(104, 10, 'tool', '{"tasks":[]}', NULL, 'c1'),
+		(105, 10, 'assistant', 'Nothing left.', NULL, ''),
+		(106, 10, 'user', 'thanks', NULL, ''),
+		(107, 10, 'assistant', 'You''re welcome!', NULL, '')`)
+	st := store.New(pool)
+	msgs, err := st.Messages(ctx, 1, 10, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"1 user what's left?",
+		`2 assistant  call c1 list_tasks {}`,
+		`3 tool {"tasks":[]} for c1`,
+		"4 assistant Nothing left.",
+		"5 user thanks",
+		"6 assistant You're welcome!",
+	}
+	if got := summary(msgs); !slices.Equal(got, want) {
+		t.Errorf("conversation 10:\n%q\nwant\n%q", got, want)
+	}
+	if msgs, err := st.Messages(ctx, 2, 11, 100); err != nil || !slices.Equal(summary(msgs), []string{"1 user add milk", "2 assistant Added task 1: milk"}) {
+		t.Errorf("conversation 11: %v %q", err, summary(msgs))
+	}
+	if msgs, err := st.Messages(ctx, 1, 12, 100); err != nil || len(msgs) != 0 {
+		t.Errorf("a conversation without messages: %v, %d messages, want found and empty", err, len(msgs))
+	}
+	if _, last := saveTurn(t, st, 1, 10, listTurn("and now?")); last != 10 {
+		t.Errorf("the next turn's last message is %d, want 10", last)
+	}
+}
