@@ -32,12 +32,7 @@ func BenchmarkChatHistory(b *testing.B) {
 			{Role: store.RoleTool, ToolCallID: fmt.Sprintf("offline_%d_1", i), Content: result},
 			{Role: store.RoleAssistant, Content: "You have 2 open tasks:\n1. buy milk\n2. call mom"},
 		}
-		if err := st.WriteOne(ctx, func(st *store.Store) (err error) {
-			conv, _, err = st.SaveTurn(ctx, u.ID, conv, "what's left?", turn)
-			return err
-		}); err != nil {
-			b.Fatal(err)
-		}
+		conv, _ = saveTurn(b, st, u.ID, conv, turn)
 	}
 	b.ReportAllocs()
 	b.ResetTimer()

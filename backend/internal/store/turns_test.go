@@ -21,7 +21,9 @@ func listTurn(text string) []store.Message {
 	}
 }
 
-func saveTurn(t *testing.T, st *store.Store, uid, conv int64, msgs []store.Message) (int64, int64) {
+// saveTurn saves msgs as one turn of conv (0: a new conversation) and returns its id and the
+// turn's last message.
+func saveTurn(t testing.TB, st *store.Store, uid, conv int64, msgs []store.Message) (int64, int64) {
 	t.Helper()
 	var id, last int64
 	err := st.WriteOne(context.Background(), func(st *store.Store) (err error) {
