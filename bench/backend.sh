@@ -4,9 +4,10 @@
 # Builds the server, starts it on 127.0.0.1 against a throwaway PostgreSQL (scripts/
 # with-postgres.sh, or TEST_DATABASE_URL if set), seeds users and tasks, then runs wrk at
 # CONNS connections for DURATION each on GET /api/tasks (one user's one-task list),
-# POST /api/tasks (USERS users, and one user), POST /api/chat (offline brain, USERS users) and
-# MCP tools/call list_tasks (POST /mcp), and pgbench with the equivalent single-row SELECT at
-# the same client count.
+# POST /api/tasks (USERS users, and one user; then with an Idempotency-Key on each, as the UI
+# sends it), POST /api/chat (offline brain, USERS users: a new conversation per turn, then as the
+# UI sends it, keyed and continuing each user's conversation) and MCP tools/call list_tasks
+# (POST /mcp), and pgbench with the equivalent single-row SELECT at the same client count.
 # Prints req/s, p50, p99 and errors, the API/pgbench ratio and the server's peak RSS (VmHWM).
 # After every run, the same wrk load goes to bench/floor, a net/http server that answers with the
 # real GET's bytes and does no work: its p99 (column "floor p99") is the machine's at that moment.
@@ -15,8 +16,8 @@
 # Needs: wrk (apt-get install wrk), pgbench and psql (postgresql-contrib / postgresql client), curl, go.
 # Env: DURATION (default 10s, per run), ROUNDS (3 alternating GET/pgbench rounds), CONNS (64), THREADS (2),
 # USERS (accounts the writes and chat come from, default CONNS), DB_MAX_CONNS (server pool, default 8),
-# LOG_LEVEL (info), BENCH_ONLY=get,chat,... (only those runs of get, post, post1, chat, mcp; for
-# quick experiments),
+# LOG_LEVEL (info), BENCH_ONLY=get,chat,... (only those runs of get, post, post1, postkey, chat,
+# chatui, mcp; for quick experiments),
 # BENCH_PPROF=prefix (build with the pprof tag and save a CPU profile of each run, prefix.get.pb.gz
 # for the first GET round, prefix.chat.pb.gz and so on for the others),
 # BENCH_BASELINE=path/to/server (another build, e.g. of main: served beside this one on the same
@@ -161,8 +162,8 @@ wait_ready "$floor" "$work/floor.log" # it answers every path
 # deployed app sees them; the "1 user" row puts every connection on one account. The chat users
 # are others, with three tasks each for "what's left?" to list (the writers' lists grow).
 USERS="${USERS:-$CONNS}"
-wants() { case ",${BENCH_ONLY:-get,post,post1,chat,mcp}," in *,"$1",*) return 0 ;; esac; return 1; }
-if wants post || wants chat; then
+wants() { case ",${BENCH_ONLY:-get,post,post1,postkey,chat,chatui,mcp}," in *,"$1",*) return 0 ;; esac; return 1; }
+if wants post || wants postkey || wants chat || wants chatui; then
   echo "signing up 2 x $USERS users..." >&2
   post_tokens=""; chat_tokens=""
   for i in $(seq 1 "$USERS"); do
@@ -173,6 +174,15 @@ if wants post || wants chat; then
         -d "{\"title\":\"$t\"}" >/dev/null
     done
     chat_tokens+="${chat_tokens:+,}$token"
+  done
+fi
+# The UI's chat: each chatter's conversation, begun with one turn, which every turn continues.
+if wants chatui; then
+  chat_convs=""
+  for token in ${chat_tokens//,/ }; do
+    conv="$(curl -sf -X POST "$base/api/chat" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
+      -d '{"message":"hello"}' | json_field '["conversation_id"]')"
+    chat_convs+="${chat_convs:+,}$conv"
   done
 fi
 
@@ -208,6 +218,7 @@ wait_pprof() { if [ -n "$pprof_pid" ]; then wait "$pprof_pid"; pprof_pid=""; fi;
 wrk_load() {
   local out
   out="$(BENCH_METHOD="$1" BENCH_BODY="$3" BENCH_TOKENS="$4" BENCH_ACCEPT="${BENCH_ACCEPT:-}" \
+    BENCH_KEY_PREFIX="${BENCH_KEY_PREFIX:-}" BENCH_CONVERSATIONS="${BENCH_CONVERSATIONS:-}" \
     wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --timeout 5s -s "$root/bench/backend.lua" "$2" | grep '^RESULT')"
   eval "${out#RESULT }"
 }
@@ -229,7 +240,8 @@ over_25ms() { # "count within" before, "count within" after -> share of the requ
 # floor_p99: the floor's p99 in ms under the same wrk load, run right after the API's.
 floor_p99() {
   local requests duration_us p50_us p99_us non2xx socket_errors
-  wrk_load GET "$floor/api/tasks" "" "$get_token"
+  # A plain GET, whatever the run before it sent (keys, conversations).
+  BENCH_KEY_PREFIX="" BENCH_CONVERSATIONS="" BENCH_ACCEPT="" wrk_load GET "$floor/api/tasks" "" "$get_token"
   # Errors would make its p99 meaningless: say so in its place.
   if [ "$((non2xx + socket_errors))" != 0 ]; then echo "errors"; return; fi
   python3 -c "print(f'{$p99_us/1000:.2f}')"
@@ -317,9 +329,20 @@ if wants post1; then
   echo "wrk: POST /api/tasks, one user..." >&2
   run_wrk "POST /api/tasks 1 user" POST /api/tasks '{"title":"benchmark task","description":"created by wrk"}' "$post_token" post1 "POST /api/tasks"
 fi
+if wants postkey; then
+  echo "wrk: POST /api/tasks with an Idempotency-Key each..." >&2
+  BENCH_KEY_PREFIX="postkey-$(date +%s%N)" \
+    run_wrk "POST /api/tasks +key" POST /api/tasks '{"title":"benchmark task","description":"created by wrk"}' "$post_tokens" postkey "POST /api/tasks"
+fi
 if wants chat; then
   echo "wrk: POST /api/chat (offline)..." >&2
   run_wrk "POST /api/chat" POST /api/chat "{\"message\":\"what's left?\"}" "$chat_tokens" chat "POST /api/chat"
+fi
+if wants chatui; then
+  # What the UI sends: an Idempotency-Key and the conversation, whose history the turn reads.
+  echo "wrk: POST /api/chat as the UI sends it..." >&2
+  BENCH_KEY_PREFIX="chatui-$(date +%s%N)" BENCH_CONVERSATIONS="$chat_convs" \
+    run_wrk "POST /api/chat UI" POST /api/chat "{\"message\":\"what's left?\",\"conversation_id\":{conversation}}" "$chat_tokens" chatui "POST /api/chat"
 fi
 if wants mcp; then
   # The same one-task list as GET /api/tasks, through MCP (stateless streamable HTTP, JSON answers).
