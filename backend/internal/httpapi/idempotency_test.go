@@ -70,10 +70,20 @@ func TestIdempotentCreateTask(t *testing.T) {
 	if n := len(h.tasks(tok)); n != 2 {
 		t.Fatalf("%d tasks after 12 concurrent requests with one key", n)
 	}
-	// The lifetime is bounded: after IDEMPOTENCY_TTL the key is new again.
+	// The lifetime is bounded: after IDEMPOTENCY_TTL the key is new again, for any request,
+	// and its retries replay the new answer.
 	time.Sleep(2100 * time.Millisecond)
-	if r := h.req("POST", "/api/tasks", tok, body, "Idempotency-Key", key); r.status != 201 || r.header.Get("Idempotent-Replayed") != "" {
-		t.Fatalf("expired key replayed: %d %v", r.status, r.header)
+	bread := `{"title":"buy bread"}`
+	renewed := h.req("POST", "/api/tasks", tok, bread, "Idempotency-Key", key)
+	if renewed.status != 201 || renewed.header.Get("Idempotent-Replayed") != "" {
+		t.Fatalf("expired key replayed: %d %v", renewed.status, renewed.header)
+	}
+	if r := h.req("POST", "/api/tasks", tok, bread, "Idempotency-Key", key); r.status != 201 ||
+		r.header.Get("Idempotent-Replayed") != "true" || !bytes.Equal(r.body, renewed.body) {
+		t.Fatalf("retry of the renewed key: %d %s, want the replay of %s", r.status, r.body, renewed.body)
+	}
+	if r := h.req("POST", "/api/tasks", tok, body, "Idempotency-Key", key); r.status != http.StatusUnprocessableEntity {
+		t.Fatalf("renewed key sent with its expired request: %d %s", r.status, r.body)
 	}
 	if n := len(h.tasks(tok)); n != 3 {
 		t.Fatalf("%d tasks after the key expired", n)
