@@ -371,11 +371,11 @@ type chatRequest struct {
 	SeenMessageID *int64 `json:"seen_message_id"`
 }
 
-type chatResponse struct {
-	ConversationID int64              `json:"conversation_id"`
-	MessageID      int64              `json:"message_id"`
-	Reply          string             `json:"reply"`
-	ToolCalls      []agent.CallRecord `json:"tool_calls"`
+// chatAnswer is a chat turn's answer but for its ids, which store.TurnAnswer puts in front:
+// {"conversation_id", "message_id", "reply", "tool_calls"}.
+type chatAnswer struct {
+	Reply     string             `json:"reply"`
+	ToolCalls []agent.CallRecord `json:"tool_calls"`
 }
 
 func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
@@ -492,19 +492,19 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	if calls == nil {
 		calls = []agent.CallRecord{}
 	}
-	// The turn's last statement goes with COMMIT (store.Tx.CommitWith): the saved turn, or with
-	// an Idempotency-Key the saved response, which needs the turn's ids.
+	// The turn's one last statement goes with COMMIT (store.Tx.CommitWith): the saved turn,
+	// and with an Idempotency-Key the answer stored as the key's response.
+	members := jsonBody(chatAnswer{Reply: reply, ToolCalls: calls})
 	var resp store.Response
-	saveTurn := func(tx *store.Tx) error {
-		id, lastID, err := tx.SaveTurn(ctx, uid, convID, title, msgs)
-		resp = store.Response{Status: http.StatusOK, Body: jsonBody(chatResponse{ConversationID: id, MessageID: lastID, Reply: reply, ToolCalls: calls})}
+	err = tx.CommitWith(ctx, func(last *store.Tx) (err error) {
+		if key != "" {
+			resp, err = last.SaveKeyedTurn(ctx, uid, convID, title, msgs, key, http.StatusOK, members)
+			return err
+		}
+		id, lastID, err := last.SaveTurn(ctx, uid, convID, title, msgs)
+		resp = store.Response{Status: http.StatusOK, Body: store.TurnAnswer(id, lastID, members)}
 		return err
-	}
-	if key == "" {
-		err = tx.CommitWith(ctx, saveTurn)
-	} else if err = saveTurn(tx); err == nil {
-		err = tx.CommitWith(ctx, func(last *store.Tx) error { return last.SaveResponse(ctx, uid, key, resp) })
-	}
+	})
 	if errors.Is(err, store.ErrNotFound) {
 		writeError(w, http.StatusNotFound, "conversation not found")
 		return

@@ -3,10 +3,12 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -388,6 +390,58 @@ const (
 // now seen). ErrNotFound if the conversation is missing or another user's. A turn without
 // messages fails in PostgreSQL (a CHECK), so a transaction ending with it does not commit.
 func (s *Store) SaveTurn(ctx context.Context, userID, conversationID int64, title string, msgs []Message) (int64, int64, error) {
+	return s.saveTurn(ctx, userID, conversationID, title, msgs, nil)
+}
+
+// SaveKeyedTurn is SaveTurn for a turn whose request claimed key (ClaimKey): the same
+// statement also stores the turn's answer as the key's response, so a keyed turn ends in one
+// round trip too. The answer is TurnAnswer of the ids the turn is saved under and members.
+func (t *Tx) SaveKeyedTurn(ctx context.Context, userID, conversationID int64, title string, msgs []Message, key string, status int, members []byte) (Response, error) {
+	k := &keyedAnswer{key: key, status: status, tail: answerTail(members)}
+	id, last, err := t.saveTurn(ctx, userID, conversationID, title, msgs, k)
+	if err != nil {
+		return Response{}, err
+	}
+	return Response{Status: status, Body: TurnAnswer(id, last, members)}, nil
+}
+
+// TurnAnswer is a chat turn's answer: members, a JSON object, with the conversation's id and
+// the number of the turn's last message put first. SaveKeyedTurn stores the same bytes,
+// joined in SQL (answerHead there must stay this function's head).
+func TurnAnswer(conversationID, lastMessage int64, members []byte) []byte {
+	b := make([]byte, 0, len(members)+48)
+	b = append(b, `{"conversation_id":`...)
+	b = strconv.AppendInt(b, conversationID, 10)
+	b = append(b, `,"message_id":`...)
+	b = strconv.AppendInt(b, lastMessage, 10)
+	return append(b, answerTail(members)...)
+}
+
+// answerTail is what follows the ids in TurnAnswer: members' own, after a comma unless it
+// has none.
+func answerTail(members []byte) []byte {
+	rest := bytes.TrimLeft(members, " \t\r\n")
+	if len(rest) == 0 || rest[0] != '{' {
+		panic(fmt.Sprintf("store: turn answer members are not a JSON object: %.20q", members))
+	}
+	rest = rest[1:]
+	if inner := bytes.TrimLeft(rest, " \t\r\n"); len(inner) > 0 && inner[0] == '}' {
+		return rest
+	}
+	return append([]byte{','}, rest...)
+}
+
+// answerHead is TurnAnswer's head in SQL, over the conversation row c the turn updated.
+const answerHead = `convert_to('{"conversation_id":' || c.id || ',"message_id":' || c.message_count, 'UTF8')`
+
+// keyedAnswer is the idempotency key's response a keyed turn stores with it.
+type keyedAnswer struct {
+	key    string
+	status int
+	tail   []byte
+}
+
+func (s *Store) saveTurn(ctx context.Context, userID, conversationID int64, title string, msgs []Message, answer *keyedAnswer) (int64, int64, error) {
 	turn := make([]storedMessage, len(msgs))
 	for i, m := range msgs {
 		switch m.Role {
@@ -410,12 +464,19 @@ func (s *Store) SaveTurn(ctx context.Context, userID, conversationID int64, titl
 		conv = `INSERT INTO conversations (user_id, title, message_count) VALUES ($2, $1, $3) RETURNING id, message_count`
 		first = title
 	}
+	args := []any{first, userID, int64(len(msgs)), string(raw)}
+	keyed := ""
+	if answer != nil {
+		keyed = `, k AS (
+		UPDATE idempotency_keys SET status = $6, location = '', body = ` + answerHead + ` || $7::bytea
+		FROM c WHERE user_id = $2 AND key = $5)`
+		args = append(args, answer.key, answer.status, answer.tail)
+	}
 	var id, last int64
 	err = s.db.QueryRow(ctx, `WITH c AS (`+conv+`), t AS (
 		INSERT INTO turns (conversation_id, first_message, messages)
-		SELECT id, message_count - $3 + 1, $4 FROM c)
-		SELECT id, message_count FROM c`,
-		first, userID, int64(len(msgs)), string(raw)).Scan(&id, &last)
+		SELECT id, message_count - $3 + 1, $4 FROM c)`+keyed+`
+		SELECT id, message_count FROM c`, args...).Scan(&id, &last)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, 0, ErrNotFound
 	}

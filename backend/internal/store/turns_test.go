@@ -1,11 +1,14 @@
 package store_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/todo-chatbot/todo-chatbot/backend/internal/store"
 )
@@ -207,5 +210,68 @@ func TestChatTurnsMigrationKeepsEveryMessage(t *testing.T) {
 	}
 	if _, last := saveTurn(t, st, 1, 10, listTurn("and now?")); last != 10 {
 		t.Errorf("the next turn's last message is %d, want 10", last)
+	}
+}
+
+// keyedTurn claims key and saves msgs as a keyed turn of conv with members as its answer, in
+// one transaction, and returns the answer.
+func keyedTurn(t *testing.T, st *store.Store, uid, conv int64, key string, msgs []store.Message, members string) store.Response {
+	t.Helper()
+	ctx := context.Background()
+	var resp store.Response
+	err := st.InTx(ctx, func(tx *store.Tx) error {
+		if replay, err := tx.ClaimKey(ctx, uid, key, []byte(key), time.Hour); err != nil || replay != nil {
+			return fmt.Errorf("claim: %v, replay %v", err, replay)
+		}
+		return tx.CommitWith(ctx, func(last *store.Tx) (err error) {
+			resp, err = last.SaveKeyedTurn(ctx, uid, conv, "title", msgs, key, 200, []byte(members))
+			return err
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
+// replayOf is the response stored for key, as a retry of its request gets it.
+func replayOf(t *testing.T, st *store.Store, uid int64, key string) store.Response {
+	t.Helper()
+	ctx := context.Background()
+	var replay *store.Response
+	err := st.InTx(ctx, func(tx *store.Tx) (err error) {
+		replay, err = tx.ClaimKey(ctx, uid, key, []byte(key), time.Hour)
+		return err
+	})
+	if err != nil || replay == nil {
+		t.Fatalf("replay of %s: %v, %v", key, replay, err)
+	}
+	return *replay
+}
+
+func TestKeyedTurnStoresTheAnswerItReturns(t *testing.T) {
+	st := store.New(smallPool(t, 2))
+	uid := newUser(t, st, "keyed", 0)
+	first := keyedTurn(t, st, uid, 0, "first", listTurn("what's left?"), `{"reply":"You have no open tasks.","tool_calls":[]}`+"\n")
+	var got struct {
+		ConversationID int64  `json:"conversation_id"`
+		MessageID      int64  `json:"message_id"`
+		Reply          string `json:"reply"`
+	}
+	if err := json.Unmarshal(first.Body, &got); err != nil || got.ConversationID == 0 || got.MessageID != 4 || got.Reply != "You have no open tasks." || first.Status != 200 {
+		t.Fatalf("answer %d %s: %+v, %v", first.Status, first.Body, got, err)
+	}
+	// The answer stored with the turn, joined by PostgreSQL, is the one the turn returned.
+	if replay := replayOf(t, st, uid, "first"); replay.Status != 200 || !bytes.Equal(replay.Body, first.Body) {
+		t.Fatalf("stored %d %q, returned %q", replay.Status, replay.Body, first.Body)
+	}
+	// A later turn of the conversation, with an answer of no other members.
+	next := keyedTurn(t, st, uid, got.ConversationID, "next", listTurn("and now?"), ` { } `)
+	want := fmt.Sprintf(`{"conversation_id":%d,"message_id":8 } `, got.ConversationID)
+	if string(next.Body) != want {
+		t.Fatalf("answer %q, want %q", next.Body, want)
+	}
+	if replay := replayOf(t, st, uid, "next"); !bytes.Equal(replay.Body, next.Body) {
+		t.Fatalf("stored %q, returned %q", replay.Body, next.Body)
 	}
 }
