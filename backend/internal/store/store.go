@@ -402,19 +402,24 @@ func (t *Tx) SaveKeyedTurn(ctx context.Context, userID, conversationID int64, ti
 	if err != nil {
 		return Response{}, err
 	}
-	return Response{Status: status, Body: TurnAnswer(id, last, members)}, nil
+	return Response{Status: status, Body: turnAnswer(id, last, k.tail)}, nil
 }
 
 // TurnAnswer is a chat turn's answer: members, a JSON object, with the conversation's id and
 // the number of the turn's last message put first. SaveKeyedTurn stores the same bytes,
 // joined in SQL (answerHead there must stay this function's head).
 func TurnAnswer(conversationID, lastMessage int64, members []byte) []byte {
-	b := make([]byte, 0, len(members)+48)
+	return turnAnswer(conversationID, lastMessage, answerTail(members))
+}
+
+// turnAnswer is TurnAnswer of members' answerTail.
+func turnAnswer(conversationID, lastMessage int64, tail []byte) []byte {
+	b := make([]byte, 0, len(tail)+48)
 	b = append(b, `{"conversation_id":`...)
 	b = strconv.AppendInt(b, conversationID, 10)
 	b = append(b, `,"message_id":`...)
 	b = strconv.AppendInt(b, lastMessage, 10)
-	return append(b, answerTail(members)...)
+	return append(b, tail...)
 }
 
 // answerTail is what follows the ids in TurnAnswer: members' own, after a comma unless it
