@@ -320,19 +320,20 @@ results+=("$(printf '%-22s %10s %9.2f %9.2f %8s %8.0f %8.0f %10s %10s' "GET /api
   "$(median "${get_cpu[@]}")" "$(median "${get_pgcpu[@]}")" "$(over_25ms "$get_h0" "$(handler_counts "GET /api/tasks")")" "$(floor_median "${get_floor[@]}")")")
 echo "GET rounds req/s: ${get_rps[*]}; p99 µs: ${get_p99[*]}; the floor's p99 ms: ${get_floor[*]}; server CPU µs per GET: ${get_cpu[*]}; pgbench rounds tps: ${pg_tps_all[*]}" >&2
 fi
+create_body='{"title":"benchmark task","description":"created by wrk"}'
 if wants post; then
   echo "wrk: POST /api/tasks..." >&2
-  run_wrk "POST /api/tasks" POST /api/tasks '{"title":"benchmark task","description":"created by wrk"}' "$post_tokens" post "POST /api/tasks"
+  run_wrk "POST /api/tasks" POST /api/tasks "$create_body" "$post_tokens" post "POST /api/tasks"
 fi
 if wants post1; then
   # One account's creates take its next task number one at a time (a row lock until COMMIT).
   echo "wrk: POST /api/tasks, one user..." >&2
-  run_wrk "POST /api/tasks 1 user" POST /api/tasks '{"title":"benchmark task","description":"created by wrk"}' "$post_token" post1 "POST /api/tasks"
+  run_wrk "POST /api/tasks 1 user" POST /api/tasks "$create_body" "$post_token" post1 "POST /api/tasks"
 fi
 if wants postkey; then
   echo "wrk: POST /api/tasks with an Idempotency-Key each..." >&2
   BENCH_KEY_PREFIX="postkey-$(date +%s%N)" \
-    run_wrk "POST /api/tasks +key" POST /api/tasks '{"title":"benchmark task","description":"created by wrk"}' "$post_tokens" postkey "POST /api/tasks"
+    run_wrk "POST /api/tasks +key" POST /api/tasks "$create_body" "$post_tokens" postkey "POST /api/tasks"
 fi
 if wants chat; then
   echo "wrk: POST /api/chat (offline)..." >&2
