@@ -233,27 +233,31 @@ func (s *Server) createTask(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusCreated, t)
 		return
 	}
-	// The key and the task commit together: the key exists exactly when the task does.
+	// The key and the task commit together: the key exists exactly when the task does. The
+	// claim travels with the create, one round trip for both; a retry's create is rolled back.
 	var resp store.Response
-	var replay *store.Response
 	err := s.store.InTx(ctx, func(tx *store.Tx) error {
-		var err error
-		if replay, err = tx.ClaimKey(ctx, uid, key, requestHash(r, raw), s.cfg.IdempotencyTTL); err != nil || replay != nil {
-			return err
-		}
+		claim := tx.QueueClaim(uid, key, requestHash(r, raw), s.cfg.IdempotencyTTL)
 		t, err := tx.CreateTask(ctx, uid, req.Title, req.Description)
-		if err != nil {
+		replay, cerr := claim.Outcome(ctx)
+		switch {
+		case cerr != nil:
+			return cerr
+		case replay != nil:
+			return replayed{replay}
+		case err != nil:
 			return err
 		}
 		resp = store.Response{Status: http.StatusCreated, Location: "/api/tasks/" + strconv.FormatInt(t.ID, 10), Body: jsonBody(t)}
 		return tx.CommitWith(ctx, func(last *store.Tx) error { return last.SaveResponse(ctx, uid, key, resp) })
 	})
+	var replay replayed
 	switch {
 	case keyConflict(w, err):
+	case errors.As(err, &replay):
+		writeStored(w, *replay.resp, true)
 	case err != nil:
 		s.fail(w, r, err)
-	case replay != nil:
-		writeStored(w, *replay, true)
 	default:
 		writeStored(w, resp, false)
 	}
@@ -432,8 +436,27 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r.WithContext(ctx), err)
 	}
 
+	// The key's claim travels with the history read (one round trip for both), and is settled
+	// before anything is done with what that read found.
+	var claim *store.Claim
 	if key != "" {
-		replay, err := tx.ClaimKey(ctx, uid, key, requestHash(r, raw), s.cfg.IdempotencyTTL)
+		claim = tx.QueueClaim(uid, key, requestHash(r, raw), s.cfg.IdempotencyTTL)
+	}
+	var convID int64
+	var history []store.Message
+	var historyErr error
+	title := ""
+	if req.ConversationID != nil {
+		convID = *req.ConversationID
+		history, historyErr = tx.Messages(ctx, uid, convID, HistoryLimit)
+	} else {
+		title = msg
+		if utf8.RuneCountInString(title) > 80 {
+			title = string([]rune(title)[:80])
+		}
+	}
+	if claim != nil {
+		replay, err := claim.Outcome(ctx)
 		switch {
 		case keyConflict(w, err):
 			return
@@ -445,30 +468,17 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	var convID int64
-	var history []store.Message
-	title := ""
-	if req.ConversationID != nil {
-		convID = *req.ConversationID
-		history, err = tx.Messages(ctx, uid, convID, HistoryLimit)
-		if errors.Is(err, store.ErrNotFound) {
-			writeError(w, http.StatusNotFound, "conversation not found")
-			return
-		}
-		if err != nil {
-			fail(err)
-			return
-		}
+	switch {
+	case errors.Is(historyErr, store.ErrNotFound):
+		writeError(w, http.StatusNotFound, "conversation not found")
+		return
+	case historyErr != nil:
+		fail(historyErr)
+		return
+	case req.SeenMessageID != nil:
 		// The window starts at one of the person's messages (whole turns), and so does what
 		// seenPart cuts off: no tool result reaches the brain without its call.
-		if req.SeenMessageID != nil {
-			history = seenPart(history, *req.SeenMessageID)
-		}
-	} else {
-		title = msg
-		if utf8.RuneCountInString(title) > 80 {
-			title = string([]rune(title)[:80])
-		}
+		history = seenPart(history, *req.SeenMessageID)
 	}
 	tools := &agent.Tools{Store: tx, UserID: uid}
 	reply, turn, err := s.brain.Respond(ctx, history, msg, tools)

@@ -10,8 +10,8 @@ import (
 )
 
 // Tx is a Store bound to one transaction. Its BEGIN travels with its first statement that
-// writes or locks, in one pipeline: every write and every chat turn costs one round trip fewer
-// than BEGIN on its own.
+// writes or locks (and a key claim queued before it, QueueClaim), in one pipeline: every write
+// and every chat turn costs one round trip fewer than BEGIN on its own.
 // Commit sends COMMIT on its own, once the statements' results are in: a statement that never
 // answered (deadline, lost connection) finds no COMMIT and rolls back. CommitWith sends it
 // with the last statement instead, under a timeout that gives the same promise.
@@ -27,10 +27,11 @@ type Tx struct {
 	tx *lazyTx
 }
 
-// reads is where a task read runs: the transaction once it has begun, else the connection.
-// Only the transaction's own statements: the last one, in CommitWith, keeps its one-write rule.
+// reads is where a task read runs: the transaction once it has begun (or when a queued claim
+// is waiting for a statement to carry it), else the connection. Only the transaction's own
+// statements: the last one, in CommitWith, keeps its one-write rule.
 func (t *Tx) reads() *Store {
-	if t.db != DB(t.tx) || t.tx.begun || t.tx.conn == nil {
+	if t.db != DB(t.tx) || t.tx.begun || t.tx.conn == nil || t.tx.ahead != nil {
 		return t.Store
 	}
 	return &Store{db: t.tx.conn, session: t.session}
@@ -114,11 +115,12 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 }
 
 // lazyTx is the DB of a Tx: a pool connection that sends BEGIN in front of the first
-// statement.
+// statement, and a claim queued by QueueClaim between the two.
 type lazyTx struct {
 	conn      *pgxpool.Conn // nil once committed or rolled back
 	begun     bool
 	committed bool
+	ahead     *Claim // queued, not sent yet
 }
 
 func (lt *lazyTx) release() {
@@ -126,12 +128,17 @@ func (lt *lazyTx) release() {
 	lt.conn = nil
 }
 
-// first sends BEGIN and the first statement together and reads BEGIN's result. If BEGIN
-// failed, nothing of the batch reached PostgreSQL (its deadline had passed, an argument could
-// not be encoded) or the connection is gone: the next statement must carry BEGIN again.
+// first sends BEGIN, the queued claim if any, and the first statement together, and reads the
+// results before the statement's. If BEGIN failed, nothing of the batch reached PostgreSQL
+// (its deadline had passed, an argument could not be encoded) or the connection is gone: the
+// next statement must carry BEGIN (and the claim) again.
 func (lt *lazyTx) first(ctx context.Context, sql string, args []any) (pgx.BatchResults, error) {
 	b := &pgx.Batch{}
 	b.Queue("BEGIN")
+	c := lt.ahead
+	if c != nil {
+		b.Queue(claimSQL, c.args...)
+	}
 	b.Queue(sql, args...)
 	br := lt.conn.SendBatch(ctx, b)
 	if _, err := br.Exec(); err != nil {
@@ -139,6 +146,10 @@ func (lt *lazyTx) first(ctx context.Context, sql string, args []any) (pgx.BatchR
 		return nil, err
 	}
 	lt.begun = true
+	if c != nil {
+		lt.ahead = nil
+		c.settle(br.Exec())
+	}
 	return br, nil
 }
 
@@ -178,9 +189,13 @@ func (lt *lazyTx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 	return &lazyRow{rows: rows, err: err}
 }
 
-// SendBatch runs b in the transaction; BEGIN goes first on its own (no query of ours sends a
-// batch inside a transaction).
+// SendBatch runs b in the transaction; BEGIN (and a queued claim) goes first on its own (no
+// query of ours sends a batch inside a transaction).
 func (lt *lazyTx) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
+	if c := lt.ahead; c != nil {
+		lt.ahead = nil
+		c.settle(lt.Exec(ctx, claimSQL, c.args...)) // with BEGIN
+	}
 	if !lt.begun {
 		if _, err := lt.conn.Exec(ctx, "BEGIN"); err == nil {
 			lt.begun = true

@@ -126,37 +126,50 @@ func TestAnEmptyTransactionGivesItsConnectionBack(t *testing.T) {
 	}
 }
 
-// sqlLog records the SQL of every statement a pool's connections send, batched or not.
+// sqlLog records the SQL of every statement a pool's connections send, batched or not, by
+// round trip: a statement of its own, or a batch.
 type sqlLog struct {
-	mu  sync.Mutex
-	sql []string
+	mu    sync.Mutex
+	trips [][]string
 }
 
-func (l *sqlLog) add(sql string) {
+// add records sql's first word, in a round trip of its own when trip is set.
+func (l *sqlLog) add(sql string, trip bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.sql = append(l.sql, strings.Fields(sql)[0])
+	if trip || len(l.trips) == 0 {
+		l.trips = append(l.trips, nil)
+	}
+	if sql != "" {
+		l.trips[len(l.trips)-1] = append(l.trips[len(l.trips)-1], strings.Fields(sql)[0])
+	}
+}
+
+// takeTrips returns the first word of each statement sent since the last take, by round trip.
+func (l *sqlLog) takeTrips() [][]string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := l.trips
+	l.trips = nil
+	return out
 }
 
 // take returns the first word of each statement sent since the last take.
 func (l *sqlLog) take() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	out := l.sql
-	l.sql = nil
-	return out
+	return slices.Concat(l.takeTrips()...)
 }
 
 func (l *sqlLog) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
-	l.add(d.SQL)
+	l.add(d.SQL, true)
 	return ctx
 }
 func (l *sqlLog) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
 func (l *sqlLog) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	l.add("", true)
 	return ctx
 }
 func (l *sqlLog) TraceBatchQuery(_ context.Context, _ *pgx.Conn, d pgx.TraceBatchQueryData) {
-	l.add(d.SQL)
+	l.add(d.SQL, false)
 }
 func (l *sqlLog) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}
 

@@ -1,0 +1,112 @@
+package store_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/todo-chatbot/todo-chatbot/backend/internal/store"
+)
+
+// A keyed chat turn of an existing conversation makes two round trips: BEGIN, the key's claim
+// and the history read together, then the saved turn with COMMIT. Its retry gets the stored
+// answer, and the key sent with another request is refused.
+func TestAQueuedClaimTravelsWithTheNextStatement(t *testing.T) {
+	ctx := context.Background()
+	pool, log := tracedPool(t)
+	st := store.New(pool)
+	uid := newUser(t, st, "claim-ahead", 1)
+	conv, _ := saveTurn(t, st, uid, 0, listTurn("what's left?"))
+	hash := []byte("turn two")
+
+	// turn claims key with hash, reads the conversation, and returns the claim's outcome.
+	turn := func(tx *store.Tx, key string, hash []byte) (*store.Response, error) {
+		t.Helper()
+		claim := tx.QueueClaim(uid, key, hash, time.Hour)
+		msgs, err := tx.Messages(ctx, uid, conv, 60)
+		replay, cerr := claim.Outcome(ctx)
+		if cerr == nil && (err != nil || len(msgs) == 0 || msgs[0].Content != "what's left?") {
+			t.Fatalf("history read with the claim: %v, %d messages", err, len(msgs))
+		}
+		return replay, cerr
+	}
+
+	tx := begin(t, st)
+	defer tx.Rollback(ctx)
+	log.take()
+	if replay, err := turn(tx, "k", hash); err != nil || replay != nil {
+		t.Fatalf("first claim: %v, replay %v; want the key", err, replay)
+	}
+	var first store.Response
+	if err := tx.CommitWith(ctx, func(last *store.Tx) (err error) {
+		first, err = last.SaveKeyedTurn(ctx, uid, conv, "", listTurn("and now?"), "k", 200, []byte(`{"reply":"none"}`))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := log.takeTrips(), [][]string{{"BEGIN", "INSERT", "SELECT"}, {"WITH", "COMMIT"}}; !slices.EqualFunc(got, want, slices.Equal) {
+		t.Errorf("a keyed turn sent %q, want %q", got, want)
+	}
+
+	tx = begin(t, st)
+	defer tx.Rollback(ctx)
+	replay, err := turn(tx, "k", hash)
+	if err != nil || replay == nil || replay.Status != 200 || !bytes.Equal(replay.Body, first.Body) {
+		t.Fatalf("retry: %v, %+v; want the first answer %s", err, replay, first.Body)
+	}
+	tx.Rollback(ctx)
+	tx = begin(t, st)
+	defer tx.Rollback(ctx)
+	if _, err := turn(tx, "k", []byte("another request")); !errors.Is(err, store.ErrKeyReused) {
+		t.Fatalf("the key with another request: %v, want ErrKeyReused", err)
+	}
+	tx.Rollback(ctx)
+
+	// A task read carries a queued claim too; with nothing to carry it, Outcome sends it.
+	tx = begin(t, st)
+	defer tx.Rollback(ctx)
+	log.take()
+	claim := tx.QueueClaim(uid, "read", hash, time.Hour)
+	if tasks, err := tx.ListTasks(ctx, uid, store.StatusAll); err != nil || len(tasks) != 1 {
+		t.Fatalf("ListTasks with the claim: %v, %d tasks", err, len(tasks))
+	}
+	if replay, err := claim.Outcome(ctx); err != nil || replay != nil {
+		t.Fatalf("claim carried by a read: %v, %v", err, replay)
+	}
+	tx.Rollback(ctx)
+	tx = begin(t, st)
+	defer tx.Rollback(ctx)
+	if replay, err := tx.QueueClaim(uid, "alone", hash, time.Hour).Outcome(ctx); err != nil || replay != nil {
+		t.Fatalf("claim alone: %v, %v", err, replay)
+	}
+	tx.Rollback(ctx)
+	want := [][]string{{"BEGIN", "INSERT", "SELECT"}, {"ROLLBACK"}, {"BEGIN", "INSERT"}, {"ROLLBACK"}}
+	if got := log.takeTrips(); !slices.EqualFunc(got, want, slices.Equal) {
+		t.Errorf("sent %q, want %q", got, want)
+	}
+}
+
+// When the claim fails, the statement that carried it fails too, and Outcome says why.
+func TestAFailedClaimIsTheOutcomeNotTheStatementAfterIt(t *testing.T) {
+	ctx := context.Background()
+	st := store.New(smallPool(t, 1))
+	uid := newUser(t, st, "claim-fails", 0)
+	conv, _ := saveTurn(t, st, uid, 0, listTurn("what's left?"))
+
+	tx := begin(t, st)
+	defer tx.Rollback(ctx)
+	claim := tx.QueueClaim(-1, "k", []byte("h"), time.Hour) // no such user: a foreign-key error
+	if _, err := tx.Messages(ctx, uid, conv, 60); err == nil {
+		t.Fatal("the history read after a failed claim succeeded")
+	}
+	_, err := claim.Outcome(ctx)
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || pgErr.Code != "23503" {
+		t.Fatalf("outcome %v, want the claim's foreign-key violation", err)
+	}
+}
