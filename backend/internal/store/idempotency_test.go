@@ -4,13 +4,17 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/todo-chatbot/todo-chatbot/backend/internal/store"
+	"github.com/todo-chatbot/todo-chatbot/backend/internal/testdb"
 )
 
 // A keyed chat turn of an existing conversation makes two round trips: BEGIN, the key's claim
@@ -109,4 +113,54 @@ func TestAFailedClaimIsTheOutcomeNotTheStatementAfterIt(t *testing.T) {
 	if !errors.As(err, &pgErr) || pgErr.Code != "23503" {
 		t.Fatalf("outcome %v, want the claim's foreign-key violation", err)
 	}
+}
+
+// A client that goes away while its claim's batch is on the wire ends the request as cancelled
+// (the server logs 499), not as a database failure: the claim is not sent again on the
+// connection pgx closed when the context ended.
+func TestAClaimCancelledWithItsBatchIsCancelled(t *testing.T) {
+	pc, err := pgxpool.ParseConfig(testdb.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc.MaxConns = 1
+	var slow atomic.Bool
+	pc.ConnConfig.DialFunc = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		return &slowReads{Conn: c, slow: &slow}, err
+	}
+	pool, err := pgxpool.NewWithConfig(context.Background(), pc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	st := store.New(pool)
+	uid := newUser(t, st, "claim-cancelled", 0)
+
+	tx := begin(t, st)
+	defer tx.Rollback(context.Background())
+	ctx, cancel := context.WithCancel(context.Background())
+	claim := tx.QueueClaim(uid, "k", []byte("h"), time.Hour)
+	slow.Store(true)
+	time.AfterFunc(20*time.Millisecond, cancel)
+	if _, err := tx.CreateTask(ctx, uid, "never", ""); err == nil {
+		t.Fatal("the create of a cancelled request succeeded")
+	}
+	slow.Store(false)
+	if _, err := claim.Outcome(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("outcome %v, want context.Canceled", err)
+	}
+}
+
+// slowReads holds every read back while slow is set, long enough for a context to end first.
+type slowReads struct {
+	net.Conn
+	slow *atomic.Bool
+}
+
+func (c *slowReads) Read(b []byte) (int, error) {
+	if c.slow.Load() {
+		time.Sleep(200 * time.Millisecond)
+	}
+	return c.Conn.Read(b)
 }

@@ -131,7 +131,7 @@ func (lt *lazyTx) release() {
 // first sends BEGIN, the queued claim if any, and the first statement together, and reads the
 // results before the statement's. If BEGIN failed, nothing of the batch reached PostgreSQL
 // (its deadline had passed, an argument could not be encoded) or the connection is gone: the
-// next statement must carry BEGIN (and the claim) again.
+// next statement must carry BEGIN again.
 func (lt *lazyTx) first(ctx context.Context, sql string, args []any) (pgx.BatchResults, error) {
 	b := &pgx.Batch{}
 	b.Queue("BEGIN")
@@ -143,6 +143,12 @@ func (lt *lazyTx) first(ctx context.Context, sql string, args []any) (pgx.BatchR
 	br := lt.conn.SendBatch(ctx, b)
 	if _, err := br.Exec(); err != nil {
 		_ = br.Close()
+		if c != nil {
+			// The claim fails with its batch: Outcome gives this error (a client gone, a
+			// deadline) instead of sending the claim again on a connection pgx may have closed.
+			lt.ahead = nil
+			c.settle(pgconn.CommandTag{}, err)
+		}
 		return nil, err
 	}
 	lt.begun = true
