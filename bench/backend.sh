@@ -377,6 +377,8 @@ if [ -n "$baseline_pid" ] && wants get; then
 fi
 echo "server peak RSS (VmHWM) = $((rss_kb / 1024)) MB"
 echo "server log ERROR lines = $errors_in_log"
+# The first few, with the warnings that say why (a 503's cause is logged at WARN).
+[ "${errors_in_log:-0}" = 0 ] || grep -E '"level":"(ERROR|WARN)"' "$work/server.log" | head -8
 if [ -n "$pgss" ]; then
   echo "PostgreSQL's top statements per run (pg_stat_statements; wall-clock time executing, lock and CPU waits included; GET: its first round):"
   printf '%-22s %9s %8s  %s\n' "endpoint" "per req" "µs each" "statement"
