@@ -14,7 +14,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/todo-chatbot/todo-chatbot/backend/internal/store"
-	"github.com/todo-chatbot/todo-chatbot/backend/internal/testdb"
 )
 
 // A keyed chat turn of an existing conversation makes two round trips: BEGIN, the key's claim
@@ -119,21 +118,13 @@ func TestAFailedClaimIsTheOutcomeNotTheStatementAfterIt(t *testing.T) {
 // (the server logs 499), not as a database failure: the claim is not sent again on the
 // connection pgx closed when the context ended.
 func TestAClaimCancelledWithItsBatchIsCancelled(t *testing.T) {
-	pc, err := pgxpool.ParseConfig(testdb.URL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pc.MaxConns = 1
 	var slow atomic.Bool
-	pc.ConnConfig.DialFunc = func(ctx context.Context, network, addr string) (net.Conn, error) {
-		c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
-		return &slowReads{Conn: c, slow: &slow}, err
-	}
-	pool, err := pgxpool.NewWithConfig(context.Background(), pc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
+	pool := configuredPool(t, 1, func(pc *pgxpool.Config) {
+		pc.ConnConfig.DialFunc = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+			return &slowReads{Conn: c, slow: &slow}, err
+		}
+	})
 	st := store.New(pool)
 	uid := newUser(t, st, "claim-cancelled", 0)
 

@@ -20,17 +20,25 @@ func onePool(t *testing.T) *pgxpool.Pool { return smallPool(t, 1) }
 // smallPool is a pool of at most n connections, which start with statement_timeout set to
 // statementTimeout if one is given (else the server's default: none).
 func smallPool(t *testing.T, n int32, statementTimeout ...string) *pgxpool.Pool {
+	return configuredPool(t, n, func(pc *pgxpool.Config) {
+		for _, v := range statementTimeout {
+			if v != "" {
+				pc.ConnConfig.RuntimeParams["statement_timeout"] = v
+			}
+		}
+	})
+}
+
+// configuredPool is a pool of at most n connections to the test database, its configuration
+// changed by configure first; it is closed at the end of t.
+func configuredPool(t *testing.T, n int32, configure func(*pgxpool.Config)) *pgxpool.Pool {
 	t.Helper()
 	pc, err := pgxpool.ParseConfig(testdb.URL(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	pc.MaxConns = n
-	for _, v := range statementTimeout {
-		if v != "" {
-			pc.ConnConfig.RuntimeParams["statement_timeout"] = v
-		}
-	}
+	configure(pc)
 	pool, err := pgxpool.NewWithConfig(context.Background(), pc)
 	if err != nil {
 		t.Fatal(err)

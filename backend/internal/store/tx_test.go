@@ -177,20 +177,11 @@ func (l *sqlLog) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData
 // with the server's statement_timeout, so a last write needs none of its own.
 func tracedPool(t *testing.T) (*pgxpool.Pool, *sqlLog) {
 	t.Helper()
-	pc, err := pgxpool.ParseConfig(testdb.URL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pc.MaxConns = 1
-	pc.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(store.StatementTimeout(10*time.Second).Milliseconds(), 10)
 	log := &sqlLog{}
-	pc.ConnConfig.Tracer = log
-	pool, err := pgxpool.NewWithConfig(context.Background(), pc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	return pool, log
+	return configuredPool(t, 1, func(pc *pgxpool.Config) {
+		pc.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(store.StatementTimeout(10*time.Second).Milliseconds(), 10)
+		pc.ConnConfig.Tracer = log
+	}), log
 }
 
 // A chat turn that only reads before saving itself costs PostgreSQL no BEGIN and no COMMIT: its
