@@ -39,7 +39,7 @@ func (t *Tx) ClaimKey(ctx context.Context, userID int64, key string, hash []byte
 // the statement fails too (PostgreSQL skips it); Outcome gives the claim's own error.
 // Outcome sends the claim itself when no statement has carried it.
 func (t *Tx) QueueClaim(userID int64, key string, hash []byte, ttl time.Duration) *Claim {
-	c := &Claim{tx: t, args: []any{userID, key, hash, ttl.Seconds()}}
+	c := &Claim{tx: t, userID: userID, key: key, hash: hash, ttl: ttl}
 	if lt := t.tx; t.db == DB(lt) && !lt.begun && lt.conn != nil {
 		lt.ahead = c
 	}
@@ -56,25 +56,37 @@ const claimSQL = `INSERT INTO idempotency_keys AS k (user_id, key, request_hash)
 // Claim is a key claimed by QueueClaim.
 type Claim struct {
 	tx      *Tx
-	args    []any // claimSQL's: user id, key, request hash, ttl in seconds
+	userID  int64
+	key     string
+	hash    []byte
+	ttl     time.Duration
 	sent    bool
 	claimed bool // the statement inserted or renewed the key's row
 	err     error
 }
+
+// args are claimSQL's.
+func (c *Claim) args() []any { return []any{c.userID, c.key, c.hash, c.ttl.Seconds()} }
 
 // settle records the claim statement's result.
 func (c *Claim) settle(tag pgconn.CommandTag, err error) {
 	c.sent, c.claimed, c.err = true, err == nil && tag.RowsAffected() == 1, err
 }
 
+// send sends the claim as a statement of its own (with BEGIN, if the transaction has not
+// begun), when no statement carried it.
+func (c *Claim) send(ctx context.Context) {
+	if lt := c.tx.tx; lt.ahead == c {
+		lt.ahead = nil
+	}
+	c.settle(c.tx.db.Exec(ctx, claimSQL, c.args()...))
+}
+
 // Outcome is ClaimKey's answer for this claim: nil when the caller owns the key, the stored
 // response to replay, or an error (ErrKeyReused among them).
 func (c *Claim) Outcome(ctx context.Context) (*Response, error) {
 	if !c.sent {
-		if lt := c.tx.tx; lt.ahead == c {
-			lt.ahead = nil
-		}
-		c.settle(c.tx.db.Exec(ctx, claimSQL, c.args...))
+		c.send(ctx)
 	}
 	if c.err != nil {
 		return nil, fmt.Errorf("claim idempotency key: %w", c.err)
@@ -85,10 +97,10 @@ func (c *Claim) Outcome(ctx context.Context) (*Response, error) {
 	var stored []byte
 	var r Response
 	if err := c.tx.db.QueryRow(ctx, `SELECT request_hash, status, location, body FROM idempotency_keys
-		WHERE user_id = $1 AND key = $2`, c.args[0], c.args[1]).Scan(&stored, &r.Status, &r.Location, &r.Body); err != nil {
+		WHERE user_id = $1 AND key = $2`, c.userID, c.key).Scan(&stored, &r.Status, &r.Location, &r.Body); err != nil {
 		return nil, fmt.Errorf("read idempotency key: %w", err)
 	}
-	if !bytes.Equal(stored, c.args[2].([]byte)) {
+	if !bytes.Equal(stored, c.hash) {
 		return nil, ErrKeyReused
 	}
 	return &r, nil

@@ -137,7 +137,8 @@ func (lt *lazyTx) first(ctx context.Context, sql string, args []any) (pgx.BatchR
 	b.Queue("BEGIN")
 	c := lt.ahead
 	if c != nil {
-		b.Queue(claimSQL, c.args...)
+		lt.ahead = nil
+		b.Queue(claimSQL, c.args()...)
 	}
 	b.Queue(sql, args...)
 	br := lt.conn.SendBatch(ctx, b)
@@ -146,14 +147,12 @@ func (lt *lazyTx) first(ctx context.Context, sql string, args []any) (pgx.BatchR
 		if c != nil {
 			// The claim fails with its batch: Outcome gives this error (a client gone, a
 			// deadline) instead of sending the claim again on a connection pgx may have closed.
-			lt.ahead = nil
 			c.settle(pgconn.CommandTag{}, err)
 		}
 		return nil, err
 	}
 	lt.begun = true
 	if c != nil {
-		lt.ahead = nil
 		c.settle(br.Exec())
 	}
 	return br, nil
@@ -199,8 +198,7 @@ func (lt *lazyTx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 // query of ours sends a batch inside a transaction).
 func (lt *lazyTx) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
 	if c := lt.ahead; c != nil {
-		lt.ahead = nil
-		c.settle(lt.Exec(ctx, claimSQL, c.args...)) // with BEGIN
+		c.send(ctx) // with BEGIN
 	}
 	if !lt.begun {
 		if _, err := lt.conn.Exec(ctx, "BEGIN"); err == nil {
