@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"slices"
 	"strconv"
 	"time"
 
@@ -319,23 +321,51 @@ func (s *Store) ListConversations(ctx context.Context, userID int64) ([]Conversa
 }
 
 // Messages returns the last whole turns of one of userID's conversations that fit in limit
-// messages, in order, in one query; each message's ID is its number in the conversation. The
-// window therefore starts at one of the person's messages, and never shows a tool result
-// without its call. ErrNotFound if the conversation is missing or another user's. In a
-// transaction the conversation then stays until it ends (a key-share lock, which other turns'
-// updates do not wait for): the turn's SaveTurn, sent with COMMIT, cannot find it gone.
+// messages, in order: History with Window{Messages: limit}.
 func (s *Store) Messages(ctx context.Context, userID, conversationID int64, limit int) ([]Message, error) {
+	return s.History(ctx, userID, conversationID, Window{Messages: limit})
+}
+
+// Window is which of a conversation's messages History returns: the whole turns among its last
+// Messages messages, of those none begun after message Seen (nil: any; a reader leaves out what
+// another client wrote since it last showed the conversation), and of those the last Turns (0:
+// all). Every message of a turn is in or out together.
+type Window struct {
+	Messages int
+	Seen     *int64
+	Turns    int
+}
+
+// History returns the turns of one of userID's conversations that w selects, in order, in one
+// query; each message's ID is its number in the conversation. The window therefore starts at
+// one of the person's messages, and never shows a tool result without its call. ErrNotFound if
+// the conversation is missing or another user's. In a transaction the conversation then stays
+// until it ends (a key-share lock, which other turns' updates do not wait for): the turn's
+// SaveTurn, sent with COMMIT, cannot find it gone.
+func (s *Store) History(ctx context.Context, userID, conversationID int64, w Window) ([]Message, error) {
+	seen := int64(math.MaxInt64)
+	if w.Seen != nil {
+		seen = *w.Seen
+	}
+	var turns any // LIMIT NULL is no limit
+	if w.Turns > 0 {
+		turns = w.Turns
+	}
+	// Newest first, so that LIMIT keeps the last turns (read backwards along the primary key).
 	rows, err := s.db.Query(ctx, `SELECT t.first_message, t.created_at, t.messages
-		FROM conversations c LEFT JOIN turns t
-		ON t.conversation_id = c.id AND t.first_message > c.message_count - $3
-		WHERE c.id = $1 AND c.user_id = $2 ORDER BY t.first_message FOR KEY SHARE OF c`,
-		conversationID, userID, limit)
+		FROM conversations c LEFT JOIN LATERAL (
+			SELECT first_message, created_at, messages FROM turns
+			WHERE conversation_id = c.id AND first_message > c.message_count - $3 AND first_message <= $4
+			ORDER BY first_message DESC LIMIT $5) t ON true
+		WHERE c.id = $1 AND c.user_id = $2 FOR KEY SHARE OF c`,
+		conversationID, userID, w.Messages, seen, turns)
 	if err != nil {
 		return nil, fmt.Errorf("messages: %w", err)
 	}
 	defer rows.Close()
 	found := false
 	out := []Message{}
+	var sizes []int // of the turns in out, newest first
 	for rows.Next() {
 		found = true
 		var first *int64
@@ -359,12 +389,21 @@ func (s *Store) Messages(ctx context.Context, userID, conversationID int64, limi
 			out = append(out, Message{ID: *first + int64(i), Role: m.Role, Content: m.Content,
 				ToolCalls: m.ToolCalls, ToolCallID: m.ToolCallID, CreatedAt: *at})
 		}
+		sizes = append(sizes, len(turn))
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("messages: %w", err)
 	}
 	if !found {
 		return nil, ErrNotFound
+	}
+	// Oldest turn first: reversing the whole reverses each turn's messages too, so each turn is
+	// turned back.
+	slices.Reverse(out)
+	start := 0
+	for i := len(sizes) - 1; i >= 0; i-- {
+		slices.Reverse(out[start : start+sizes[i]])
+		start += sizes[i]
 	}
 	return out, nil
 }

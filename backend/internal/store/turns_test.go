@@ -111,8 +111,10 @@ func TestMessagesAreNumberedWithinTheirConversation(t *testing.T) {
 
 // The window a turn reads is the newest whole turns that fit in the limit: it starts at one of
 // the person's messages, never at a tool result cut off from its call. A turn larger than the
-// whole limit leaves the window empty, but the conversation is still found.
-func TestMessagesWindowHoldsWholeTurns(t *testing.T) {
+// whole limit leaves the window empty, but the conversation is still found. Of those turns it
+// reads only as many as its brain needs, and none begun after the message the person had seen
+// (another tab's turn); each turn whole and in order, numbered as in the whole conversation.
+func TestHistoryWindowHoldsWholeTurns(t *testing.T) {
 	ctx := context.Background()
 	st := store.New(onePool(t))
 	uid := newUser(t, st, "window", 0)
@@ -120,32 +122,48 @@ func TestMessagesWindowHoldsWholeTurns(t *testing.T) {
 	saveTurn(t, st, uid, conv, listTurn("second"))                                       // 5-8
 	saveTurn(t, st, uid, conv, []store.Message{{Role: store.RoleUser, Content: "third"}, // 9-10
 		{Role: store.RoleAssistant, Content: "ok"}})
+	saveTurn(t, st, uid, conv, listTurn("fourth")) // 11-14
 
+	seen := func(n int64) *int64 { return &n }
 	for _, c := range []struct {
-		limit int
-		first []string // the first message of each turn in the window
+		w     store.Window
+		first []int64 // the numbers of the turns' first messages
+		n     int
 	}{
-		{limit: 100, first: []string{"first", "second", "third"}},
-		{limit: 6, first: []string{"second", "third"}}, // 6 messages, the last two turns
-		{limit: 5, first: []string{"third"}},           // the second turn would be cut: left out
-		{limit: 2, first: []string{"third"}},
-		{limit: 1, first: nil},
+		{w: store.Window{Messages: 100}, first: []int64{1, 5, 9, 11}, n: 14},
+		{w: store.Window{Messages: 10}, first: []int64{5, 9, 11}, n: 10}, // the last three turns
+		{w: store.Window{Messages: 9}, first: []int64{9, 11}, n: 6},      // the second would be cut: left out
+		{w: store.Window{Messages: 4}, first: []int64{11}, n: 4},
+		{w: store.Window{Messages: 3}, first: nil, n: 0},
+		{w: store.Window{Messages: 100, Turns: 1}, first: []int64{11}, n: 4},
+		{w: store.Window{Messages: 100, Turns: 2}, first: []int64{9, 11}, n: 6},
+		{w: store.Window{Messages: 100, Turns: 10}, first: []int64{1, 5, 9, 11}, n: 14},
+		{w: store.Window{Messages: 6, Turns: 3}, first: []int64{9, 11}, n: 6}, // the limit still holds
+		{w: store.Window{Messages: 100, Seen: seen(10)}, first: []int64{1, 5, 9}, n: 10},
+		{w: store.Window{Messages: 100, Seen: seen(10), Turns: 1}, first: []int64{9}, n: 2},
+		{w: store.Window{Messages: 100, Seen: seen(8), Turns: 2}, first: []int64{1, 5}, n: 8},
+		{w: store.Window{Messages: 100, Seen: seen(12), Turns: 1}, first: []int64{11}, n: 4}, // the seen turn whole
+		{w: store.Window{Messages: 4, Seen: seen(8)}, first: nil, n: 0},
+		{w: store.Window{Messages: 100, Seen: seen(0)}, first: nil, n: 0}, // shown nothing yet
 	} {
-		msgs, err := st.Messages(ctx, uid, conv, c.limit)
+		msgs, err := st.History(ctx, uid, conv, c.w)
 		if err != nil {
-			t.Fatalf("limit %d: %v", c.limit, err)
+			t.Fatalf("%+v: %v", c.w, err)
 		}
-		var first []string
-		for _, m := range msgs {
+		var first []int64
+		for i, m := range msgs {
 			if m.Role == store.RoleUser {
-				first = append(first, m.Content)
+				first = append(first, m.ID)
+			}
+			if i > 0 && m.ID != msgs[i-1].ID+1 {
+				t.Errorf("%+v: message %d follows %d", c.w, m.ID, msgs[i-1].ID)
 			}
 		}
-		if !slices.Equal(first, c.first) || (len(msgs) > 0 && msgs[0].Role != store.RoleUser) {
-			t.Errorf("limit %d: window %q, want the turns of %q", c.limit, summary(msgs), c.first)
+		if !slices.Equal(first, c.first) || len(msgs) != c.n || (len(msgs) > 0 && msgs[0].Role != store.RoleUser) {
+			t.Errorf("%+v: window %q, want the %d messages of the turns at %v", c.w, summary(msgs), c.n, c.first)
 		}
 	}
-	if _, err := st.Messages(ctx, uid, conv+1_000_000, 10); !errors.Is(err, store.ErrNotFound) {
+	if _, err := st.History(ctx, uid, conv+1_000_000, store.Window{Messages: 10, Turns: 1}); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("a conversation that does not exist: %v, want ErrNotFound", err)
 	}
 }
