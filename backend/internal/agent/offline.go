@@ -32,7 +32,13 @@ type offlineRun struct {
 func (r *offlineRun) call(name string, args any) (Result, error) {
 	b := mustJSON(args)
 	r.n++
-	id := fmt.Sprintf("offline_%d_%d", len(r.history), r.n)
+	// Unique in the conversation however much of it the brain read: numbered on from its last
+	// message, which every turn moves on.
+	last := int64(0)
+	if n := len(r.history); n > 0 {
+		last = r.history[n-1].ID
+	}
+	id := fmt.Sprintf("offline_%d_%d", last, r.n)
 	res, err := r.tools.Call(r.ctx, name, []byte(b))
 	if err != nil {
 		return Result{}, err
@@ -61,6 +67,22 @@ func pendingAction(history []store.Message) Kind {
 		}
 	}
 	return KindUnknown
+}
+
+// Turns implements Brain. The last turn holds any question this brain asked (a pending action
+// or bulk delete); only "it" and "undo" look further back, to the last turn that touched a task.
+func (Offline) Turns(user string) int {
+	in := Parse(user)
+	if in.Kind == KindUndo || in.Target.Pronoun {
+		return 0
+	}
+	if in.Kind == KindUnknown || in.Kind == KindAsk {
+		// It may answer the last turn's question, naming the task as "it" (Respond).
+		if t, ok := targetOf(Normalize(user)); ok && t.Pronoun {
+			return 0
+		}
+	}
+	return 1
 }
 
 // Respond implements Brain.

@@ -89,6 +89,9 @@ func historyParams(history []store.Message) []openai.ChatCompletionMessageParamU
 // ErrLLM wraps failures of the model endpoint (the handler answers 502).
 var ErrLLM = errors.New("language model request failed")
 
+// Turns implements Brain: the model reads the whole window.
+func (o *OpenAI) Turns(string) int { return 0 }
+
 // Respond implements Brain: call the model, run the tools it asks for, feed the results back,
 // until it answers without tool calls or MaxSteps is reached.
 func (o *OpenAI) Respond(ctx context.Context, history []store.Message, user string, tools *Tools) (string, []store.Message, error) {

@@ -400,6 +400,9 @@ func (t *Tools) update(ctx context.Context, number, id int64, p store.TaskPatch)
 // what to answer. It returns the messages of this turn after the user's (assistant tool-call
 // messages, tool results and the final assistant reply) so they can be stored.
 type Brain interface {
+	// Turns is how many of the conversation's last turns Respond needs to answer user (0: all
+	// the window holds). A chat turn reads only those: the history is its largest read.
+	Turns(user string) int
 	Respond(ctx context.Context, history []store.Message, user string, tools *Tools) (reply string, turn []store.Message, err error)
 }
 

@@ -448,7 +448,8 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	title := ""
 	if req.ConversationID != nil {
 		convID = *req.ConversationID
-		history, historyErr = tx.Messages(ctx, uid, convID, HistoryLimit)
+		history, historyErr = tx.History(ctx, uid, convID, store.Window{
+			Messages: HistoryLimit, Seen: req.SeenMessageID, Turns: s.brain.Turns(msg)})
 	} else {
 		title = msg
 		if utf8.RuneCountInString(title) > 80 {
@@ -475,10 +476,6 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	case historyErr != nil:
 		fail(historyErr)
 		return
-	case req.SeenMessageID != nil:
-		// The window starts at one of the person's messages (whole turns), and so does what
-		// seenPart cuts off: no tool result reaches the brain without its call.
-		history = seenPart(history, *req.SeenMessageID)
 	}
 	tools := &agent.Tools{Store: tx, UserID: uid}
 	reply, turn, err := s.brain.Respond(ctx, history, msg, tools)
@@ -524,18 +521,6 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeStored(w, resp, false)
-}
-
-// seenPart keeps the messages up to and including seen: a whole turn (a user message and
-// everything after it up to the next user message) written by another client after seen is
-// left out.
-func seenPart(history []store.Message, seen int64) []store.Message {
-	for i, m := range history {
-		if m.ID > seen && m.Role == store.RoleUser {
-			return history[:i]
-		}
-	}
-	return history
 }
 
 func (s *Server) listConversations(w http.ResponseWriter, r *http.Request) {
