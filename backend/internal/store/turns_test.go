@@ -168,6 +168,39 @@ func TestHistoryWindowHoldsWholeTurns(t *testing.T) {
 	}
 }
 
+// A turn updates its conversation's row on its page (a heap-only tuple update, no new index
+// entries), so an active conversation's id does not come to lead through a trail of dead row
+// versions that every later turn's reads walk.
+func TestTurnsUpdateTheirConversationInPlace(t *testing.T) {
+	ctx := context.Background()
+	pool := onePool(t)
+	st := store.New(pool)
+	uid := newUser(t, st, "in-place", 0)
+	conv, _ := saveTurn(t, st, uid, 0, listTurn("first"))
+	updates := func() (all, inPlace int64) {
+		t.Helper()
+		// A connection reports its counts when it goes idle, at most once a second unless told
+		// to; the pool's one connection is the one that saved the turns.
+		if _, err := pool.Exec(ctx, "SELECT pg_stat_force_next_flush()"); err != nil {
+			t.Fatal(err)
+		}
+		err := pool.QueryRow(ctx, "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = 'conversations'").Scan(&all, &inPlace)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return all, inPlace
+	}
+	all0, inPlace0 := updates()
+	const turns = 20
+	for range turns {
+		saveTurn(t, st, uid, conv, listTurn("again"))
+	}
+	all, inPlace := updates()
+	if all-all0 != turns || inPlace-inPlace0 != turns {
+		t.Errorf("%d turns updated their conversation %d times, %d of them in place; want every one in place", turns, all-all0, inPlace-inPlace0)
+	}
+}
+
 // Only the three roles a conversation has are stored; anything else is refused before it
 // reaches PostgreSQL, and nothing of the turn is saved.
 func TestSaveTurnRefusesAnUnknownRole(t *testing.T) {
