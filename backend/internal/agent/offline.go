@@ -69,34 +69,43 @@ func pendingAction(history []store.Message) Kind {
 	return KindUnknown
 }
 
-// Turns implements Brain. The last turn holds any question this brain asked (a pending action
+// Plan implements Brain: the message is parsed once, before the conversation is read.
+func (Offline) Plan(user string) Plan {
+	return &offlinePlan{norm: Normalize(user), in: Parse(user)}
+}
+
+// offlinePlan is the offline brain's reading of one message.
+type offlinePlan struct {
+	norm string // the message, Normalized
+	in   Intent // its Parse, on its own
+}
+
+// Turns implements Plan. The last turn holds any question this brain asked (a pending action
 // or bulk delete); only "it" and "undo" look further back, to the last turn that touched a task.
-func (Offline) Turns(user string) int {
-	in := Parse(user)
-	if in.Kind == KindUndo || in.Target.Pronoun {
+func (p *offlinePlan) Turns() int {
+	if p.in.Kind == KindUndo || p.in.Target.Pronoun {
 		return 0
 	}
-	if in.Kind == KindUnknown || in.Kind == KindAsk {
+	if p.in.Kind == KindUnknown || p.in.Kind == KindAsk {
 		// It may answer the last turn's question, naming the task as "it" (Respond).
-		if t, ok := targetOf(Normalize(user)); ok && t.Pronoun {
+		if t, ok := targetOf(p.norm); ok && t.Pronoun {
 			return 0
 		}
 	}
 	return 1
 }
 
-// Respond implements Brain.
-func (Offline) Respond(ctx context.Context, history []store.Message, user string, tools *Tools) (string, []store.Message, error) {
+// Respond implements Plan.
+func (p *offlinePlan) Respond(ctx context.Context, history []store.Message, tools *Tools) (string, []store.Message, error) {
 	r := &offlineRun{ctx: ctx, tools: tools, history: history}
 	if nums := pendingBulkDelete(history); nums != nil {
 		// Only an explicit yes to the question just asked deletes; anything else cancels it.
-		norm := Normalize(user)
 		reply := ""
 		var err error
 		switch {
-		case reYes.MatchString(norm):
+		case reYes.MatchString(p.norm):
 			reply, err = r.deleteNumbers(nums)
-		case reNo.MatchString(norm):
+		case reNo.MatchString(p.norm):
 			reply = "OK, I didn't delete anything."
 		}
 		if err != nil {
@@ -107,10 +116,10 @@ func (Offline) Respond(ctx context.Context, history []store.Message, user string
 			return reply, r.msgs, nil
 		}
 	}
-	in := Parse(user)
+	in := p.in
 	if in.Kind == KindUnknown || in.Kind == KindAsk {
 		if k := pendingAction(history); k != KindUnknown {
-			if t, ok := targetOf(Normalize(user)); ok {
+			if t, ok := targetOf(p.norm); ok {
 				in = Intent{Kind: k, Target: t}
 			}
 		}

@@ -89,12 +89,26 @@ func historyParams(history []store.Message) []openai.ChatCompletionMessageParamU
 // ErrLLM wraps failures of the model endpoint (the handler answers 502).
 var ErrLLM = errors.New("language model request failed")
 
-// Turns implements Brain: the model reads the whole window.
-func (o *OpenAI) Turns(string) int { return 0 }
+// Plan implements Brain.
+func (o *OpenAI) Plan(user string) Plan { return openaiPlan{o: o, user: user} }
 
-// Respond implements Brain: call the model, run the tools it asks for, feed the results back,
-// until it answers without tool calls or MaxSteps is reached.
-func (o *OpenAI) Respond(ctx context.Context, history []store.Message, user string, tools *Tools) (string, []store.Message, error) {
+// openaiPlan is one message for the model.
+type openaiPlan struct {
+	o    *OpenAI
+	user string
+}
+
+// Turns implements Plan: the model reads the whole window.
+func (openaiPlan) Turns() int { return 0 }
+
+// Respond implements Plan.
+func (p openaiPlan) Respond(ctx context.Context, history []store.Message, tools *Tools) (string, []store.Message, error) {
+	return p.o.respond(ctx, history, p.user, tools)
+}
+
+// respond calls the model, runs the tools it asks for, feeds the results back, until it answers
+// without tool calls or MaxSteps is reached.
+func (o *OpenAI) respond(ctx context.Context, history []store.Message, user string, tools *Tools) (string, []store.Message, error) {
 	msgs := append([]openai.ChatCompletionMessageParamUnion{openai.SystemMessage(systemPrompt)}, historyParams(history)...)
 	msgs = append(msgs, openai.UserMessage(user))
 	var turn []store.Message

@@ -33,7 +33,7 @@ func BenchmarkRespond(b *testing.B) {
 	ctx := context.Background()
 	eachPhrase(b, func(s string) {
 		tools := &Tools{Store: &listStore{}, UserID: 1}
-		if _, _, err := (Offline{}).Respond(ctx, nil, s, tools); err != nil {
+		if _, _, err := (Offline{}).Plan(s).Respond(ctx, nil, tools); err != nil {
 			b.Fatal(err)
 		}
 	})

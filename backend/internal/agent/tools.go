@@ -396,14 +396,21 @@ func (t *Tools) update(ctx context.Context, number, id int64, p store.TaskPatch)
 	return Result{}, err
 }
 
-// Brain decides, from the stored history and the new user message, which tools to call and
-// what to answer. It returns the messages of this turn after the user's (assistant tool-call
-// messages, tool results and the final assistant reply) so they can be stored.
+// Brain answers a person's messages in a conversation. It reads each message before the
+// conversation is loaded (Plan), so that the turn loads only what the answer needs.
 type Brain interface {
-	// Turns is how many of the conversation's last turns Respond needs to answer user (0: all
-	// the window holds). A chat turn reads only those: the history is its largest read.
-	Turns(user string) int
-	Respond(ctx context.Context, history []store.Message, user string, tools *Tools) (reply string, turn []store.Message, err error)
+	Plan(user string) Plan
+}
+
+// Plan is a brain's answer to one message, before it has read the conversation.
+type Plan interface {
+	// Turns is how many of the conversation's last turns Respond needs (0: all the window
+	// holds). A chat turn reads only those: the history is its largest read.
+	Turns() int
+	// Respond decides, from the stored history, which tools to call and what to answer. It
+	// returns the messages of this turn after the user's (assistant tool-call messages, tool
+	// results and the final assistant reply) so they can be stored.
+	Respond(ctx context.Context, history []store.Message, tools *Tools) (reply string, turn []store.Message, err error)
 }
 
 // mustJSON marshals v, which cannot fail for the argument structs used here.

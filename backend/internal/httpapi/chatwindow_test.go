@@ -13,7 +13,11 @@ import (
 // wholeWindow is the offline brain reading every turn the window holds.
 type wholeWindow struct{ agent.Offline }
 
-func (wholeWindow) Turns(string) int { return 0 }
+func (b wholeWindow) Plan(user string) agent.Plan { return wholePlan{b.Offline.Plan(user)} }
+
+type wholePlan struct{ agent.Plan }
+
+func (wholePlan) Turns() int { return 0 }
 
 // The offline brain reads only the turns it says it needs. In conversations that lean on
 // earlier turns ("it", "undo", answers to its own questions, a bulk delete's yes) it answers,

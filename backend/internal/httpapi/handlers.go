@@ -442,6 +442,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	if key != "" {
 		claim = tx.QueueClaim(uid, key, requestHash(r, raw), s.cfg.IdempotencyTTL)
 	}
+	plan := s.brain.Plan(msg)
 	var convID int64
 	var history []store.Message
 	var historyErr error
@@ -449,7 +450,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	if req.ConversationID != nil {
 		convID = *req.ConversationID
 		history, historyErr = tx.History(ctx, uid, convID, store.Window{
-			Messages: HistoryLimit, Seen: req.SeenMessageID, Turns: s.brain.Turns(msg)})
+			Messages: HistoryLimit, Seen: req.SeenMessageID, Turns: plan.Turns()})
 	} else {
 		title = msg
 		if utf8.RuneCountInString(title) > 80 {
@@ -478,7 +479,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tools := &agent.Tools{Store: tx, UserID: uid}
-	reply, turn, err := s.brain.Respond(ctx, history, msg, tools)
+	reply, turn, err := plan.Respond(ctx, history, tools)
 	if err != nil {
 		// Rolled back: whatever the tools did in this turn is undone, as the answer says.
 		if errors.Is(err, context.DeadlineExceeded) && s.stopped.Err() == nil {
