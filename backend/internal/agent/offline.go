@@ -32,8 +32,8 @@ type offlineRun struct {
 func (r *offlineRun) call(name string, args any) (Result, error) {
 	b := mustJSON(args)
 	r.n++
-	// Unique in the conversation however much of it the brain read: numbered on from its last
-	// message, which every turn moves on.
+	// An id pairs a call with its result within the turn. Numbered on from the last message the
+	// brain read, not from how many it read, ids also differ from turn to turn of a conversation.
 	last := int64(0)
 	if n := len(r.history); n > 0 {
 		last = r.history[n-1].ID
