@@ -99,12 +99,14 @@ stop_proc() {
 }
 
 stop() {
-  local p
+  local p rc=0
   [ -d "$DIR" ] || return 0
   # The node first: its pods' sandboxes are released through the CNI plugins while they can be.
-  if [ "$TIER" = node ]; then BIN=$(bin_dir); node_stop || log "node clean-up incomplete (see above)"; fi
+  # What it could not clean up fails the stop (after the control plane is stopped too).
+  if [ "$TIER" = node ]; then BIN=$(bin_dir); node_stop || { log "node clean-up incomplete (see above)"; rc=1; }; fi
   for p in kwok kube-scheduler kube-controller-manager kube-apiserver etcd; do stop_proc "$p"; done
   rm -rf "$DIR"
+  return $rc
 }
 
 # launch NAME ARGS...: start a tool in its own session, logging to $DIR/logs/NAME.log.

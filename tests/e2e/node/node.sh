@@ -347,7 +347,33 @@ node_stop() {
     while IFS= read -r kv; do sysctl -qw "$kv" 2>/dev/null || true; done < "$DIR/sysctl.saved"
   fi
   [ "$(cat "$NODE_LOCK" 2>/dev/null)" = "$DIR" ] && rm -f "$NODE_LOCK"
+  local left
+  left=$(node_host_leftovers)
+  if [ -n "$left" ]; then
+    log "node stopped in $(( $(date +%s) - t0 ))s, but it left this on the host:"
+    sed 's/^/  /' <<< "$left" >&2
+    return 1
+  fi
   log "node stopped and the host cleaned in $(( $(date +%s) - t0 ))s"
+  return 0
+}
+
+# What the node would leave on the host after node_stop, one line each (nothing, when it
+# cleaned up): the bridge, our iptables chains and the rules jumping to them, ipsets, pod
+# network namespaces, mounts under $DIR, kubepods cgroups.
+node_host_leftovers() {
+  local ipt h
+  ip link show "$BRIDGE" >/dev/null 2>&1 && echo "link $BRIDGE"
+  for ipt in iptables ip6tables; do
+    command -v "$ipt-save" >/dev/null || continue
+    "$ipt-save" 2>/dev/null | grep -E '^(:(KUBE-|CNI-)|-A .*(KUBE-|CNI-))' | sed "s/^/$ipt /" || true
+  done
+  ipset list -n 2>/dev/null | grep -E '^(KUBE-|kube-router)' | sed 's/^/ipset /' || true
+  ip netns list 2>/dev/null | awk '/^cni-/ {print "netns " $1}'
+  grep -F " $DIR/" /proc/self/mounts | awk '{print "mount " $2}'
+  for h in /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/kubepods; do
+    [ -d "$h" ] && echo "cgroup $h"
+  done
   return 0
 }
 
@@ -370,17 +396,21 @@ node_kill_cgroups() {
 # Host state the node creates outside $DIR: the bridge, the CNI plugins' and kube-proxy's and
 # kube-router's iptables chains and ipsets, pod network namespaces with no process left.
 node_host_cleanup() {
-  local table chain ns set
+  local ipt table chain ns set
   ip link del "$BRIDGE" 2>/dev/null || true
-  for table in filter nat mangle raw; do
-    # Jumps into our chains first, then the chains themselves.
-    iptables -t "$table" -S 2>/dev/null | grep -E '^-A .* -j (KUBE-|CNI-)' | sed 's/^-A/-D/' \
-      | while IFS= read -r rule; do eval "iptables -t $table $rule" 2>/dev/null || true; done || true
-    for chain in $(iptables -t "$table" -S 2>/dev/null | awk '/^-N (KUBE-|CNI-)/ {print $2}'); do
-      iptables -t "$table" -F "$chain" 2>/dev/null || true
-    done
-    for chain in $(iptables -t "$table" -S 2>/dev/null | awk '/^-N (KUBE-|CNI-)/ {print $2}'); do
-      iptables -t "$table" -X "$chain" 2>/dev/null || true
+  # The kubelet adds its chains (KUBE-FIREWALL and canaries) to the IPv6 tables too.
+  for ipt in iptables ip6tables; do
+    command -v "$ipt" >/dev/null || continue
+    for table in filter nat mangle raw; do
+      # Jumps into our chains first, then the chains themselves.
+      "$ipt" -t "$table" -S 2>/dev/null | grep -E '^-A .* -j (KUBE-|CNI-)' | sed 's/^-A/-D/' \
+        | while IFS= read -r rule; do eval "$ipt -t $table $rule" 2>/dev/null || true; done || true
+      for chain in $("$ipt" -t "$table" -S 2>/dev/null | awk '/^-N (KUBE-|CNI-)/ {print $2}'); do
+        "$ipt" -t "$table" -F "$chain" 2>/dev/null || true
+      done
+      for chain in $("$ipt" -t "$table" -S 2>/dev/null | awk '/^-N (KUBE-|CNI-)/ {print $2}'); do
+        "$ipt" -t "$table" -X "$chain" 2>/dev/null || true
+      done
     done
   done
   for set in $(ipset list -n 2>/dev/null | grep -E '^(KUBE-|kube-router)'); do ipset destroy "$set" 2>/dev/null || true; done

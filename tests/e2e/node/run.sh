@@ -56,7 +56,8 @@ export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE:-e2e-only-passphrase
 export TODO_E2E_TIER=node
 TODO_E2E_DIR="$(mktemp -d "${TMPDIR:-/tmp}/todo-e2e-node.XXXXXX")"
 export TODO_E2E_DIR
-trap 'bash "$E2E/cluster.sh" stop; echo "e2e-node: total $(since "$t_start")"' EXIT
+# A node that leaves state on the host fails the tier, even when its tests passed.
+trap 'rc=$?; bash "$E2E/cluster.sh" stop || { echo "e2e-node: FAIL: the node left state on the host (above)"; [ "$rc" != 0 ] || rc=1; }; echo "e2e-node: total $(since "$t_start")"; exit "$rc"' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
