@@ -60,10 +60,15 @@ bin_dir() {
   if [ -n "${TODO_TOOLS_BIN:-}" ]; then echo "$TODO_TOOLS_BIN"; else bash "$REPO/tools/build.sh" --print-dir; fi
 }
 
+# A port for a tool to listen on, from below the kernel's ephemeral range: a port inside it can be
+# taken between this check and the tool's bind, as the source port of any outgoing connection on
+# the machine (seen: etcd failing with "bind: address already in use" in a CI run).
 free_port() {
-  local p
+  local p lo span
+  lo=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+  span=$(( lo > 21000 ? lo - 20000 : 12768 ))
   while :; do
-    p=$(( 20000 + RANDOM % 40000 ))
+    p=$(( 20000 + RANDOM % span ))
     grep -qx "$p" "$DIR/ports.used" 2>/dev/null && continue
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
       echo "$p" >> "$DIR/ports.used"; echo "$p"; return
