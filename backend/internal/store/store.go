@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"slices"
 	"strconv"
 	"time"
 
@@ -351,13 +350,14 @@ func (s *Store) History(ctx context.Context, userID, conversationID int64, w Win
 	if w.Turns > 0 {
 		turns = w.Turns
 	}
-	// Newest first, so that LIMIT keeps the last turns (read backwards along the primary key).
+	// The turns newest first, so that LIMIT keeps the last ones (read backwards along the
+	// primary key), then in order.
 	rows, err := s.db.Query(ctx, `SELECT t.first_message, t.created_at, t.messages
 		FROM conversations c LEFT JOIN LATERAL (
 			SELECT first_message, created_at, messages FROM turns
 			WHERE conversation_id = c.id AND first_message > c.message_count - $3 AND first_message <= $4
 			ORDER BY first_message DESC LIMIT $5) t ON true
-		WHERE c.id = $1 AND c.user_id = $2 FOR KEY SHARE OF c`,
+		WHERE c.id = $1 AND c.user_id = $2 ORDER BY t.first_message FOR KEY SHARE OF c`,
 		conversationID, userID, w.Messages, seen, turns)
 	if err != nil {
 		return nil, fmt.Errorf("messages: %w", err)
@@ -365,7 +365,6 @@ func (s *Store) History(ctx context.Context, userID, conversationID int64, w Win
 	defer rows.Close()
 	found := false
 	out := []Message{}
-	var sizes []int // of the turns in out, newest first
 	for rows.Next() {
 		found = true
 		var first *int64
@@ -389,21 +388,12 @@ func (s *Store) History(ctx context.Context, userID, conversationID int64, w Win
 			out = append(out, Message{ID: *first + int64(i), Role: m.Role, Content: m.Content,
 				ToolCalls: m.ToolCalls, ToolCallID: m.ToolCallID, CreatedAt: *at})
 		}
-		sizes = append(sizes, len(turn))
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("messages: %w", err)
 	}
 	if !found {
 		return nil, ErrNotFound
-	}
-	// Oldest turn first: reversing the whole reverses each turn's messages too, so each turn is
-	// turned back.
-	slices.Reverse(out)
-	start := 0
-	for i := len(sizes) - 1; i >= 0; i-- {
-		slices.Reverse(out[start : start+sizes[i]])
-		start += sizes[i]
 	}
 	return out, nil
 }
