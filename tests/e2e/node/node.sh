@@ -17,6 +17,12 @@ NODE_IP=198.18.0.1
 NODE_POD_CIDR=198.18.0.0/24
 CLUSTER_DNS=198.19.0.10
 NODE_LOCK=/run/todo-e2e-node.lock
+# What the node adds to the host under names of its own, which node_host_cleanup removes and
+# node_host_leftovers looks for: iptables chains (kube-proxy's, the kubelet's, the CNI plugins'
+# and kube-router's), kube-router's ipsets, pod network namespaces (EREs of their names).
+NODE_CHAINS='KUBE-|CNI-'
+NODE_IPSETS='KUBE-|kube-router'
+NODE_NETNS='cni-'
 CNI_BIN=/usr/lib/cni
 # The node's tools that tools/build.sh builds (besides the control plane's).
 # shellcheck disable=SC2034 # read by cluster.sh
@@ -366,29 +372,35 @@ node_host_leftovers() {
   ip link show "$BRIDGE" >/dev/null 2>&1 && echo "link $BRIDGE"
   for ipt in iptables ip6tables; do
     command -v "$ipt-save" >/dev/null || continue
-    "$ipt-save" 2>/dev/null | grep -E '^(:(KUBE-|CNI-)|-A .*(KUBE-|CNI-))' | sed "s/^/$ipt /" || true
+    "$ipt-save" 2>/dev/null | grep -E "^(:($NODE_CHAINS)|-A .*($NODE_CHAINS))" | sed "s/^/$ipt /" || true
   done
-  ipset list -n 2>/dev/null | grep -E '^(KUBE-|kube-router)' | sed 's/^/ipset /' || true
-  ip netns list 2>/dev/null | awk '/^cni-/ {print "netns " $1}'
+  ipset list -n 2>/dev/null | grep -E "^($NODE_IPSETS)" | sed 's/^/ipset /' || true
+  ip netns list 2>/dev/null | awk -v re="^($NODE_NETNS)" '$1 ~ re {print "netns " $1}'
   grep -F " $DIR/" /proc/self/mounts | awk '{print "mount " $2}'
+  node_cgroups | sed 's/^/cgroup /'
+  return 0
+}
+
+# The kubelet's cgroups that exist (cgroupfs driver: /kubepods in every v1 hierarchy).
+node_cgroups() {
+  local h
   for h in /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/kubepods; do
-    [ -d "$h" ] && echo "cgroup $h"
+    [ -d "$h" ] && echo "$h"
   done
   return 0
 }
 
-# The kubelet's cgroups (cgroupfs driver: /kubepods in every v1 hierarchy): kill what runs there,
-# then remove the tree, deepest first.
+# The kubelet's cgroups (node_cgroups): kill what runs there, then remove the tree, deepest
+# first.
 node_kill_cgroups() {
   local h pids
-  for h in /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/kubepods; do
-    [ -d "$h" ] || continue
+  for h in $(node_cgroups); do
     pids=$(find "$h" -name cgroup.procs -exec cat {} + 2>/dev/null | sort -u) || true
     [ -n "$pids" ] && echo "$pids" | xargs -r kill -KILL 2>/dev/null
   done
   sleep 0.5
-  for h in /sys/fs/cgroup/*/kubepods /sys/fs/cgroup/kubepods; do
-    [ -d "$h" ] && find "$h" -depth -type d -exec rmdir {} + 2>/dev/null
+  for h in $(node_cgroups); do
+    find "$h" -depth -type d -exec rmdir {} + 2>/dev/null
   done
   return 0
 }
@@ -403,18 +415,18 @@ node_host_cleanup() {
     command -v "$ipt" >/dev/null || continue
     for table in filter nat mangle raw; do
       # Jumps into our chains first, then the chains themselves.
-      "$ipt" -t "$table" -S 2>/dev/null | grep -E '^-A .* -j (KUBE-|CNI-)' | sed 's/^-A/-D/' \
+      "$ipt" -t "$table" -S 2>/dev/null | grep -E "^-A .* -j ($NODE_CHAINS)" | sed 's/^-A/-D/' \
         | while IFS= read -r rule; do eval "$ipt -t $table $rule" 2>/dev/null || true; done || true
-      for chain in $("$ipt" -t "$table" -S 2>/dev/null | awk '/^-N (KUBE-|CNI-)/ {print $2}'); do
+      for chain in $("$ipt" -t "$table" -S 2>/dev/null | awk -v re="^-N ($NODE_CHAINS)" '$0 ~ re {print $2}'); do
         "$ipt" -t "$table" -F "$chain" 2>/dev/null || true
       done
-      for chain in $("$ipt" -t "$table" -S 2>/dev/null | awk '/^-N (KUBE-|CNI-)/ {print $2}'); do
+      for chain in $("$ipt" -t "$table" -S 2>/dev/null | awk -v re="^-N ($NODE_CHAINS)" '$0 ~ re {print $2}'); do
         "$ipt" -t "$table" -X "$chain" 2>/dev/null || true
       done
     done
   done
-  for set in $(ipset list -n 2>/dev/null | grep -E '^(KUBE-|kube-router)'); do ipset destroy "$set" 2>/dev/null || true; done
-  for ns in $(ip netns list 2>/dev/null | awk '/^cni-/ {print $1}'); do
+  for set in $(ipset list -n 2>/dev/null | grep -E "^($NODE_IPSETS)"); do ipset destroy "$set" 2>/dev/null || true; done
+  for ns in $(ip netns list 2>/dev/null | awk -v re="^($NODE_NETNS)" '$1 ~ re {print $1}'); do
     [ -z "$(ip netns pids "$ns" 2>/dev/null)" ] && ip netns del "$ns" 2>/dev/null
   done
   return 0
