@@ -30,8 +30,9 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 if [ -z "${TEST_DATABASE_URL:-}" ]; then
-  # pg_stat_statements breaks PostgreSQL's share of each run down by statement (see pg_top).
-  WITH_POSTGRES_SETTINGS="shared_preload_libraries=pg_stat_statements ${WITH_POSTGRES_SETTINGS:-}" \
+  # pg_stat_statements breaks PostgreSQL's share of each run down by statement (see pg_top),
+  # with the time spent planning them, which a statement re-planned on every call shows.
+  WITH_POSTGRES_SETTINGS="shared_preload_libraries=pg_stat_statements pg_stat_statements.track_planning=on ${WITH_POSTGRES_SETTINGS:-}" \
     exec "$root/scripts/with-postgres.sh" "$0" "$@"
 fi
 DURATION="${DURATION:-10s}"
@@ -112,22 +113,25 @@ fi
 statements=()
 pg_reset() { [ -z "$pgss" ] || psql "$TEST_DATABASE_URL" -XAtq -c "SELECT pg_stat_statements_reset()" >/dev/null; }
 # pg_top NAME REQUESTS: the three statements that took the most execution time since pg_reset
-# (of those over 1% of it), each with its calls per request and µs per call, into statements.
+# (of those over 1% of it), each with its calls per request, µs per call executing and µs per
+# call planning (a statement planned once per connection shows about 0), into statements.
 # Statements of the same text are one (PostgreSQL may track one under two ids).
 pg_top() {
   [ -n "$pgss" ] || return 0
   local line
-  while IFS='|' read -r per us query; do
-    printf -v line '%-22s %9s %8s  %s' "$1" "$per" "$us" "$query"
+  while IFS='|' read -r per us plan query; do
+    printf -v line '%-22s %9s %8s %8s  %s' "$1" "$per" "$us" "$plan" "$query"
     statements+=("$line")
   done < <(psql "$TEST_DATABASE_URL" -XAt -c "
-    SELECT to_char(calls / $2, 'FM990.00'), to_char(exec * 1000 / calls, 'FM99990.0'), left(query, 100)
-    FROM (SELECT sum(calls) AS calls, sum(total_exec_time) AS exec, sum(sum(total_exec_time)) OVER () AS run,
+    SELECT to_char(calls / $2, 'FM990.00'), to_char(exec * 1000 / calls, 'FM99990.0'),
+      to_char(plan * 1000 / calls, 'FM99990.0'), left(query, 100)
+    FROM (SELECT sum(calls) AS calls, sum(total_exec_time) AS exec, sum(total_plan_time) AS plan,
+            sum(sum(total_exec_time)) OVER () AS run,
             regexp_replace(query, '\s+', ' ', 'g') AS query
           FROM pg_stat_statements
           WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND toplevel
             AND query NOT LIKE '%pg_stat_statements%'
-          GROUP BY 4) s
+          GROUP BY 5) s
     WHERE exec >= run / 100
     ORDER BY exec DESC LIMIT 3")
 }
@@ -398,8 +402,8 @@ echo "server log ERROR lines = $errors_in_log"
 # The first few, with the warnings that say why (a 503's cause is logged at WARN).
 [ "${errors_in_log:-0}" = 0 ] || grep -E '"level":"(ERROR|WARN)"' "$work/server.log" | head -8
 if [ -n "$pgss" ]; then
-  echo "PostgreSQL's top statements per run (pg_stat_statements; wall-clock time executing, lock and CPU waits included; GET: its first round):"
-  printf '%-22s %9s %8s  %s\n' "endpoint" "per req" "µs each" "statement"
+  echo "PostgreSQL's top statements per run (pg_stat_statements; wall-clock µs per call executing, lock and CPU waits included, and planning; GET: its first round):"
+  printf '%-22s %9s %8s %8s  %s\n' "endpoint" "per req" "µs each" "plan µs" "statement"
   for r in "${statements[@]}"; do echo "$r"; done
 else
   echo "PostgreSQL's statements: not broken down (pg_stat_statements is not loaded in this cluster)"

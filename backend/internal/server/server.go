@@ -44,6 +44,16 @@ func NewPool(ctx context.Context, cfg *config.Config) (*pgxpool.Pool, error) {
 	if pc.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] == "" {
 		pc.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = strconv.FormatInt((httpapi.ChatTimeout + 10*time.Second).Milliseconds(), 10)
 	}
+	// Each prepared statement is planned once per connection, not on every call. PostgreSQL's
+	// default plans a statement again for each call's values whenever that looks cheaper than
+	// its generic plan, which skewed data (a few users with thousands of tasks, most with a
+	// handful) makes true nearly always: the task-list read of a chat turn or an MCP call was
+	// planned anew each time, for longer than it ran.
+	// Every statement the server prepares finds its rows through an index on an id or a user,
+	// which serves any value alike; PruneKeys, a range over all users, plans per call itself.
+	if pc.ConnConfig.RuntimeParams["plan_cache_mode"] == "" {
+		pc.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_generic_plan"
+	}
 	if pc.ConnConfig.RuntimeParams["application_name"] == "" {
 		pc.ConnConfig.RuntimeParams["application_name"] = "todo-chatbot-backend"
 	}

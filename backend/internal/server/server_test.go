@@ -395,3 +395,71 @@ func TestDeadlineCancelsTheStatementInPostgres(t *testing.T) {
 		t.Fatalf("readyz while a table is locked: %v %v", r, err)
 	}
 }
+
+// The server's connections plan each statement once, not on every call: with tasks skewed as
+// a deployment's are (one user with thousands, another with two), PostgreSQL's default plans
+// the small user's list read anew each time. A DATABASE_URL that chooses the mode keeps it.
+func TestStatementsArePlannedOncePerConnection(t *testing.T) {
+	t.Parallel()
+	url := freshDB(t)
+	ctx := context.Background()
+	cfg := cfgFor(t, map[string]string{"DATABASE_URL": url, "DB_MAX_CONNS": "1"})
+	if err := server.Migrate(ctx, cfg, quiet()); err != nil {
+		t.Fatal(err)
+	}
+	pool, err := server.NewPool(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	st := store.New(pool)
+	many, err := st.CreateUser(ctx, "many@example.com", "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	few, err := st.CreateUser(ctx, "few@example.com", "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `INSERT INTO tasks (user_id, number, title)
+		SELECT $1::bigint, g, 'task ' || g FROM generate_series(1, 5000) g
+		UNION ALL SELECT $2::bigint, g, 'task ' || g FROM generate_series(1, 2) g`, many.ID, few.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, "ANALYZE tasks"); err != nil {
+		t.Fatal(err)
+	}
+	const calls = 12
+	for range calls {
+		tasks, err := st.ListTasks(ctx, few.ID, store.StatusPending)
+		if err != nil || len(tasks) != 2 {
+			t.Fatalf("list: %d tasks, %v", len(tasks), err)
+		}
+	}
+	// One connection (DB_MAX_CONNS=1): the one whose prepared statements these are.
+	var custom, generic int
+	if err := pool.QueryRow(ctx, `SELECT coalesce(sum(custom_plans), 0), coalesce(sum(generic_plans), 0)
+		FROM pg_prepared_statements WHERE statement LIKE '%FROM tasks WHERE user_id%'`).Scan(&custom, &generic); err != nil {
+		t.Fatal(err)
+	}
+	if generic == 0 {
+		t.Fatal("the list read is not among the connection's prepared statements")
+	}
+	if custom != 0 {
+		t.Errorf("%d list reads: %d planned for their own values; want none (all with the one generic plan)", calls, custom)
+	}
+
+	cfg = cfgFor(t, map[string]string{"DATABASE_URL": url + "&plan_cache_mode=auto"})
+	own, err := server.NewPool(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer own.Close()
+	var mode string
+	if err := own.QueryRow(ctx, "SHOW plan_cache_mode").Scan(&mode); err != nil {
+		t.Fatal(err)
+	}
+	if mode != "auto" {
+		t.Errorf("DATABASE_URL set plan_cache_mode=auto; the session has %q", mode)
+	}
+}
