@@ -95,6 +95,15 @@ func (p *offlinePlan) Turns() int {
 	return 1
 }
 
+// FirstRead implements Plan: a list request's first read is its list (unless the history
+// turns it into the answer to a question, which Respond then acts on instead).
+func (p *offlinePlan) FirstRead() (string, bool) {
+	if p.in.Kind != KindList {
+		return "", false
+	}
+	return listStatus(p.in.Status)
+}
+
 // Respond implements Plan.
 func (p *offlinePlan) Respond(ctx context.Context, history []store.Message, tools *Tools) (string, []store.Message, error) {
 	r := &offlineRun{ctx: ctx, tools: tools, history: history}

@@ -101,6 +101,9 @@ type openaiPlan struct {
 // Turns implements Plan: the model reads the whole window.
 func (openaiPlan) Turns() int { return 0 }
 
+// FirstRead implements Plan: the model decides what to read once it has the history.
+func (openaiPlan) FirstRead() (string, bool) { return "", false }
+
 // Respond implements Plan.
 func (p openaiPlan) Respond(ctx context.Context, history []store.Message, tools *Tools) (string, []store.Message, error) {
 	return p.o.respond(ctx, history, p.user, tools)

@@ -273,14 +273,11 @@ func (t *Tools) call(ctx context.Context, name string, args []byte) (Result, err
 		if err := decodeArgs(args, &a); err != nil {
 			return Result{}, err
 		}
-		switch a.Status {
-		case "":
-			a.Status = store.StatusAll
-		case store.StatusAll, store.StatusPending, store.StatusCompleted:
-		default:
+		status, ok := listStatus(a.Status)
+		if !ok {
 			return Result{}, errUser{"status must be all, pending or completed"}
 		}
-		tasks, err := t.Store.ListTasks(ctx, t.UserID, a.Status)
+		tasks, err := t.Store.ListTasks(ctx, t.UserID, status)
 		return Result{Tasks: tasks}, err
 	case ToolComplete, ToolDelete, ToolRestore:
 		var a IDArgs
@@ -402,11 +399,26 @@ type Brain interface {
 	Plan(user string) Plan
 }
 
+// listStatus is the store's status for a list_tasks call's (none: all), ok false if unknown.
+func listStatus(s string) (string, bool) {
+	switch s {
+	case "":
+		return store.StatusAll, true
+	case store.StatusAll, store.StatusPending, store.StatusCompleted:
+		return s, true
+	}
+	return "", false
+}
+
 // Plan is a brain's answer to one message, before it has read the conversation.
 type Plan interface {
 	// Turns is how many of the conversation's last turns Respond needs (0: all the window
 	// holds). A chat turn reads only those: the history is its largest read.
 	Turns() int
+	// FirstRead is the status of the task list Respond reads first, when the plan knows it
+	// before the history (ok false otherwise): the turn sends that read with the history's, in
+	// one round trip. A wrong guess costs only the read: Respond's own reads decide.
+	FirstRead() (status string, ok bool)
 	// Respond decides, from the stored history, which tools to call and what to answer. It
 	// returns the messages of this turn after the user's (assistant tool-call messages, tool
 	// results and the final assistant reply) so they can be stored.

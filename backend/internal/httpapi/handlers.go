@@ -437,7 +437,8 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	}
 
 	// The key's claim travels with the history read (one round trip for both), and is settled
-	// before anything is done with what that read found.
+	// before anything is done with what that read found. So does the task list the brain will
+	// read first, when it knows that before the history.
 	var claim *store.Claim
 	if key != "" {
 		claim = tx.QueueClaim(uid, key, requestHash(r, raw), s.cfg.IdempotencyTTL)
@@ -448,6 +449,9 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	var historyErr error
 	title := ""
 	if req.ConversationID != nil {
+		if status, ok := plan.FirstRead(); ok {
+			tx.QueueList(uid, status)
+		}
 		convID = *req.ConversationID
 		history, historyErr = tx.History(ctx, uid, convID, store.Window{
 			Messages: HistoryLimit, Seen: req.SeenMessageID, Turns: plan.Turns()})

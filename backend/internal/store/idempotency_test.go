@@ -155,3 +155,70 @@ func (c *slowReads) Read(b []byte) (int, error) {
 	}
 	return c.Conn.Read(b)
 }
+
+// A chat turn as the UI sends it that lists tasks makes two round trips too: the list the
+// brain reads first goes with the claim and the history, and answers the turn's list read.
+// A statement in between makes that answer stale, and another list is read anew.
+func TestAQueuedListAnswersTheReadAfterTheHistory(t *testing.T) {
+	ctx := context.Background()
+	pool, log := tracedPool(t)
+	st := store.New(pool)
+	uid := newUser(t, st, "list-ahead", 3) // tasks 1 and 3 pending, 2 completed
+	conv, _ := saveTurn(t, st, uid, 0, listTurn("what's left?"))
+	window := store.Window{Messages: 60, Turns: 1}
+
+	tx := begin(t, st)
+	defer tx.Rollback(ctx)
+	log.take()
+	claim := tx.QueueClaim(uid, "k", []byte("turn two"), time.Hour)
+	tx.QueueList(uid, store.StatusPending)
+	if msgs, err := tx.History(ctx, uid, conv, window); err != nil || len(msgs) != 4 {
+		t.Fatalf("history: %v, %d messages, want 4", err, len(msgs))
+	}
+	if replay, err := claim.Outcome(ctx); err != nil || replay != nil {
+		t.Fatalf("claim: %v, replay %v; want the key", err, replay)
+	}
+	tasks, err := tx.ListTasks(ctx, uid, store.StatusPending)
+	if err != nil || len(tasks) != 2 || tasks[0].Title != "list-ahead 1" || tasks[1].Title != "list-ahead 3" {
+		t.Fatalf("the list read after the history: %v, %+v; want the two pending tasks", err, tasks)
+	}
+	if err := tx.CommitWith(ctx, func(last *store.Tx) error {
+		_, err := last.SaveKeyedTurn(ctx, uid, conv, "", listTurn("and now?"), "k", 200, []byte(`{"reply":"two"}`))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := log.takeTrips(), [][]string{{"BEGIN", "INSERT", "SELECT", "SELECT"}, {"WITH", "COMMIT"}}; !slices.EqualFunc(got, want, slices.Equal) {
+		t.Errorf("a keyed turn that lists sent %q, want %q", got, want)
+	}
+
+	// A write after the history: the list read after it sees the new task.
+	tx = begin(t, st)
+	defer tx.Rollback(ctx)
+	tx.QueueList(uid, store.StatusPending)
+	if _, err := tx.History(ctx, uid, conv, window); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.CreateTask(ctx, uid, "list-ahead 4", ""); err != nil {
+		t.Fatal(err)
+	}
+	if tasks, err := tx.ListTasks(ctx, uid, store.StatusPending); err != nil || len(tasks) != 3 {
+		t.Errorf("a list read after a write: %v, %d tasks, want 3", err, len(tasks))
+	}
+	tx.Rollback(ctx)
+
+	// Another list than the one queued is read, not answered from it.
+	tx = begin(t, st)
+	defer tx.Rollback(ctx)
+	tx.QueueList(uid, store.StatusCompleted)
+	if _, err := tx.History(ctx, uid, conv, window); err != nil {
+		t.Fatal(err)
+	}
+	log.take()
+	if tasks, err := tx.ListTasks(ctx, uid, store.StatusPending); err != nil || len(tasks) != 2 {
+		t.Errorf("another list: %v, %d tasks, want 2", err, len(tasks))
+	}
+	if got := log.take(); !slices.Equal(got, []string{"SELECT"}) {
+		t.Errorf("another list sent %v, want its own read", got)
+	}
+}

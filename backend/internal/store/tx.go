@@ -37,9 +37,24 @@ func (t *Tx) reads() *Store {
 	return &Store{db: t.tx.conn, session: t.session}
 }
 
-// ListTasks is Store.ListTasks; see Tx for where it runs.
+// ListTasks is Store.ListTasks; see Tx for where it runs. The read QueueList sent answers it
+// when it is that read and no statement has run since the one that carried it.
 func (t *Tx) ListTasks(ctx context.Context, userID int64, status string) ([]Task, error) {
+	if tasks, ok := t.tx.takeList(userID, status); ok {
+		return tasks, nil
+	}
 	return t.reads().ListTasks(ctx, userID, status)
+}
+
+// QueueList sends userID's task list (ListTasks with status) with the transaction's next
+// statement, ahead of it in the same round trip, for a read the caller expects to make right
+// after that statement: a chat turn's list, with its history. Under READ COMMITTED the answer is
+// what a read of its own would have seen then; any statement after the carrier makes it stale,
+// and ListTasks then reads again. Nothing is queued once the transaction has begun.
+func (t *Tx) QueueList(userID int64, status string) {
+	if lt := t.tx; t.db == DB(lt) && !lt.begun && lt.conn != nil {
+		lt.list = &queuedList{userID: userID, status: status}
+	}
 }
 
 // GetTask is Store.GetTask; see Tx for where it runs.
@@ -115,12 +130,39 @@ func (s *Store) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 }
 
 // lazyTx is the DB of a Tx: a pool connection that sends BEGIN in front of the first
-// statement, and a claim queued by QueueClaim between the two.
+// statement, and a claim queued by QueueClaim and a list by QueueList between the two.
 type lazyTx struct {
 	conn      *pgxpool.Conn // nil once committed or rolled back
 	begun     bool
 	committed bool
-	ahead     *Claim // queued, not sent yet
+	ahead     *Claim      // queued, not sent yet
+	list      *queuedList // queued, or answered and not yet stale
+}
+
+// queuedList is QueueList's read.
+type queuedList struct {
+	userID int64
+	status string
+	sent   bool // its answer is in tasks
+	tasks  []Task
+}
+
+// takeList returns the answer of the list read sent ahead if it is userID's with status. Taken
+// or not, it is gone: a read that ran in its place is the newer answer.
+func (lt *lazyTx) takeList(userID int64, status string) ([]Task, bool) {
+	l := lt.list
+	lt.list = nil
+	if l == nil || !l.sent || l.userID != userID || l.status != status {
+		return nil, false
+	}
+	return l.tasks, true
+}
+
+// next is called before each statement: an answered list read is stale from then on.
+func (lt *lazyTx) next() {
+	if lt.list != nil && lt.list.sent {
+		lt.list = nil
+	}
 }
 
 func (lt *lazyTx) release() {
@@ -128,10 +170,10 @@ func (lt *lazyTx) release() {
 	lt.conn = nil
 }
 
-// first sends BEGIN, the queued claim if any, and the first statement together, and reads the
-// results before the statement's. If BEGIN failed, nothing of the batch reached PostgreSQL
-// (its deadline had passed, an argument could not be encoded) or the connection is gone: the
-// next statement must carry BEGIN again.
+// first sends BEGIN, the queued claim and list if any, and the first statement together, and
+// reads the results before the statement's. If BEGIN failed, nothing of the batch reached
+// PostgreSQL (its deadline had passed, an argument could not be encoded) or the connection is
+// gone: the next statement must carry BEGIN again.
 func (lt *lazyTx) first(ctx context.Context, sql string, args []any) (pgx.BatchResults, error) {
 	b := &pgx.Batch{}
 	b.Queue("BEGIN")
@@ -140,10 +182,16 @@ func (lt *lazyTx) first(ctx context.Context, sql string, args []any) (pgx.BatchR
 		lt.ahead = nil
 		b.Queue(claimSQL, c.args()...)
 	}
+	l := lt.list
+	if l != nil {
+		ls, la := listQuery(l.userID, l.status)
+		b.Queue(ls, la...)
+	}
 	b.Queue(sql, args...)
 	br := lt.conn.SendBatch(ctx, b)
 	if _, err := br.Exec(); err != nil {
 		_ = br.Close()
+		lt.list = nil
 		if c != nil {
 			// The claim fails with its batch: Outcome gives this error (a client gone, a
 			// deadline) instead of sending the claim again on a connection pgx may have closed.
@@ -155,10 +203,23 @@ func (lt *lazyTx) first(ctx context.Context, sql string, args []any) (pgx.BatchR
 	if c != nil {
 		c.settle(br.Exec())
 	}
+	if l != nil {
+		rows, err := br.Query()
+		if err == nil {
+			l.tasks, err = collectTasks(rows)
+		}
+		if err != nil { // the transaction is aborted: the statement fails too
+			lt.list = nil
+			_ = br.Close()
+			return nil, err
+		}
+		l.sent = true
+	}
 	return br, nil
 }
 
 func (lt *lazyTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	lt.next()
 	if lt.begun {
 		return lt.conn.Exec(ctx, sql, args...)
 	}
@@ -174,6 +235,7 @@ func (lt *lazyTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.Com
 }
 
 func (lt *lazyTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	lt.next()
 	if lt.begun {
 		return lt.conn.Query(ctx, sql, args...)
 	}
@@ -197,6 +259,7 @@ func (lt *lazyTx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 // SendBatch runs b in the transaction; BEGIN (and a queued claim) goes first on its own (no
 // query of ours sends a batch inside a transaction).
 func (lt *lazyTx) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
+	lt.next()
 	if c := lt.ahead; c != nil {
 		c.send(ctx) // with BEGIN
 	}
