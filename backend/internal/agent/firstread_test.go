@@ -33,6 +33,18 @@ func (s *firstCallStore) GetTask(ctx context.Context, u, id int64) (store.Task, 
 	s.note("get")
 	return s.recordingStore.GetTask(ctx, u, id)
 }
+func (s *firstCallStore) UpdateTask(ctx context.Context, u, id int64, p store.TaskPatch) (store.Task, error) {
+	s.note("update")
+	return s.recordingStore.UpdateTask(ctx, u, id, p)
+}
+func (s *firstCallStore) DeleteTask(ctx context.Context, u, id int64) (store.Task, error) {
+	s.note("delete")
+	return s.recordingStore.DeleteTask(ctx, u, id)
+}
+func (s *firstCallStore) RestoreTask(ctx context.Context, u, id int64) (store.Task, error) {
+	s.note("restore")
+	return s.recordingStore.RestoreTask(ctx, u, id)
+}
 func (s *firstCallStore) TaskIDByNumber(ctx context.Context, u, n int64) (int64, error) {
 	s.note("number")
 	return s.recordingStore.TaskIDByNumber(ctx, u, n)

@@ -49,8 +49,8 @@ func NewPool(ctx context.Context, cfg *config.Config) (*pgxpool.Pool, error) {
 	// its generic plan, which skewed data (a few users with thousands of tasks, most with a
 	// handful) makes true nearly always: the task-list read of a chat turn or an MCP call was
 	// planned anew each time, for longer than it ran.
-	// Every statement the server prepares finds its rows through an index on an id or a user,
-	// which serves any value alike; PruneKeys, a range over all users, plans per call itself.
+	// Every statement the server prepares finds its rows through an index on an id, a user or
+	// a login-limit key, which serves any value alike; PruneKeys, a range over all users, plans per call itself.
 	if pc.ConnConfig.RuntimeParams["plan_cache_mode"] == "" {
 		pc.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_generic_plan"
 	}
