@@ -229,39 +229,28 @@ func (s *Server) createTask(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, err)
 			return
 		}
-		w.Header().Set("Location", "/api/tasks/"+strconv.FormatInt(t.ID, 10))
+		w.Header().Set("Location", taskLocation+strconv.FormatInt(t.ID, 10))
 		writeJSON(w, http.StatusCreated, t)
 		return
 	}
 	// The key and the task commit together: the key exists exactly when the task does. The
-	// claim travels with the create, one round trip for both; a retry's create is rolled back.
-	var resp store.Response
-	err := s.store.InTx(ctx, func(tx *store.Tx) error {
-		claim := tx.QueueClaim(uid, key, requestHash(r, raw), s.cfg.IdempotencyTTL)
-		t, err := tx.CreateTask(ctx, uid, req.Title, req.Description)
-		replay, cerr := claim.Outcome(ctx)
-		switch {
-		case cerr != nil:
-			return cerr
-		case replay != nil:
-			return replayed{replay}
-		case err != nil:
-			return err
-		}
-		resp = store.Response{Status: http.StatusCreated, Location: "/api/tasks/" + strconv.FormatInt(t.ID, 10), Body: jsonBody(t)}
-		return tx.CommitWith(ctx, func(last *store.Tx) error { return last.SaveResponse(ctx, uid, key, resp) })
-	})
-	var replay replayed
+	// claim, the create and the key's response are one round trip; a retry creates nothing.
+	resp, replay, err := s.store.CreateKeyedTask(ctx, uid, key, requestHash(r, raw), s.cfg.IdempotencyTTL,
+		req.Title, req.Description, store.TaskAnswer{Status: http.StatusCreated, Location: taskLocation, Body: taskBody})
 	switch {
 	case keyConflict(w, err):
-	case errors.As(err, &replay):
-		writeStored(w, *replay.resp, true)
 	case err != nil:
 		s.fail(w, r, err)
 	default:
-		writeStored(w, resp, false)
+		writeStored(w, resp, replay)
 	}
 }
+
+// taskLocation is where a task is found: this and its id.
+const taskLocation = "/api/tasks/"
+
+// taskBody is a task as the API answers it.
+func taskBody(t store.Task) []byte { return jsonBody(t) }
 
 // pathID parses the {id} wildcard; any non-positive or non-numeric id is simply not found.
 func pathID(r *http.Request) (int64, bool) {

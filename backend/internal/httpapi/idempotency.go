@@ -68,9 +68,3 @@ func keyConflict(w http.ResponseWriter, err error) bool {
 	writeError(w, http.StatusUnprocessableEntity, IdempotencyHeader+" was already used for a different request")
 	return true
 }
-
-// replayed ends a transaction whose key was already used for the same request: what the
-// transaction did is rolled back, and resp, the first response, is answered again.
-type replayed struct{ resp *store.Response }
-
-func (replayed) Error() string { return "idempotency key already used: replaying its response" }

@@ -3,9 +3,11 @@ package store_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"net"
 	"slices"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -14,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/todo-chatbot/todo-chatbot/backend/internal/store"
+	"github.com/todo-chatbot/todo-chatbot/backend/internal/testdb"
 )
 
 // A keyed chat turn of an existing conversation makes two round trips: BEGIN, the key's claim
@@ -220,5 +223,76 @@ func TestAQueuedListAnswersTheReadAfterTheHistory(t *testing.T) {
 	}
 	if got := log.take(); !slices.Equal(got, []string{"SELECT"}) {
 		t.Errorf("another list sent %v, want its own read", got)
+	}
+}
+
+// createAnswer answers a create as a test API would: the task as JSON.
+var createAnswer = store.TaskAnswer{Status: 201, Location: "/tasks/", Body: func(t store.Task) []byte {
+	b, err := json.Marshal(t)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}}
+
+// A keyed create is one round trip: the key's claim and the create, which keeps the task as the
+// key's response, in one implicit transaction. A retry creates nothing and gets the same bytes,
+// read back in a round trip of its own; the key sent with another request is refused.
+func TestAKeyedCreateIsOneRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	pool, log := tracedPool(t)
+	st := store.New(pool)
+	uid := newUser(t, st, "keyed-create", 0)
+	hash := []byte("create buy milk")
+
+	log.take()
+	first, replayed, err := st.CreateKeyedTask(ctx, uid, "k", hash, time.Hour, "buy milk", "2 <litres> & more", createAnswer)
+	if err != nil || replayed {
+		t.Fatalf("first create: %v, replayed %v", err, replayed)
+	}
+	var task store.Task
+	if err := json.Unmarshal(first.Body, &task); err != nil || task.Title != "buy milk" || task.Number != 1 ||
+		first.Status != 201 || first.Location != "/tasks/"+strconv.FormatInt(task.ID, 10) {
+		t.Fatalf("first answer: %d %q %s (%v)", first.Status, first.Location, first.Body, err)
+	}
+	if got, want := log.takeTrips(), [][]string{{"INSERT", "WITH"}}; !slices.EqualFunc(got, want, slices.Equal) {
+		t.Errorf("a keyed create sent %q, want %q", got, want)
+	}
+
+	again, replayed, err := st.CreateKeyedTask(ctx, uid, "k", hash, time.Hour, "buy milk", "2 <litres> & more", createAnswer)
+	if err != nil || !replayed || again.Status != 201 || again.Location != first.Location || !bytes.Equal(again.Body, first.Body) {
+		t.Fatalf("retry: %v, replayed %v, %d %q %s; want the first answer %s", err, replayed, again.Status, again.Location, again.Body, first.Body)
+	}
+	if got, want := log.takeTrips(), [][]string{{"INSERT", "WITH"}, {"SELECT"}}; !slices.EqualFunc(got, want, slices.Equal) {
+		t.Errorf("a retried create sent %q, want %q", got, want)
+	}
+	if _, _, err := st.CreateKeyedTask(ctx, uid, "k", []byte("create buy bread"), time.Hour, "buy bread", "", createAnswer); !errors.Is(err, store.ErrKeyReused) {
+		t.Fatalf("the key with another request: %v, want ErrKeyReused", err)
+	}
+	if got := titles(t, st, uid); !slices.Equal(got, []string{"buy milk"}) {
+		t.Fatalf("tasks: %q, want the one create", got)
+	}
+}
+
+// A keyed create that does not happen leaves its key unused: cut by its deadline while the
+// user's row is locked, it created nothing, and the same request sent again creates the task.
+func TestAKeyedCreateCutShortLeavesItsKeyUnused(t *testing.T) {
+	st := store.New(testdb.Pool(t))
+	uid := newUser(t, st, "keyed-cut", 0)
+	hash := []byte("create once")
+	unlock := lockUser(t, uid)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	_, _, err := st.CreateKeyedTask(ctx, uid, "cut", hash, time.Hour, "once", "", createAnswer)
+	cancel()
+	unlock()
+	if err == nil {
+		t.Fatal("a create behind a lock past its deadline succeeded")
+	}
+	resp, replayed, err := st.CreateKeyedTask(context.Background(), uid, "cut", hash, time.Hour, "once", "", createAnswer)
+	if err != nil || replayed || resp.Status != 201 {
+		t.Fatalf("the create sent again: %v, replayed %v, status %d; want it created now", err, replayed, resp.Status)
+	}
+	if got := titles(t, st, uid); !slices.Equal(got, []string{"once"}) {
+		t.Fatalf("tasks: %q, want one", got)
 	}
 }

@@ -158,6 +158,8 @@ type lastWrite struct {
 	done    func(*pgxpool.Conn, error) // everything is read; err is the outcome
 	session time.Duration              // the connection's own statement_timeout (0: none known)
 	used    bool
+	// ahead is a key's claim sent before the statement, in its transaction (CreateKeyedTask).
+	ahead *Claim
 }
 
 // send sends the statement (waiting for a connection is bounded by ctx) and reads up to its
@@ -185,6 +187,9 @@ func (w *lastWrite) send(ctx context.Context, sql string, args []any) (*lastBatc
 	if timeout {
 		b.Queue("SELECT set_config('statement_timeout', $1, true)", strconv.FormatInt(max(budget.Milliseconds(), 1), 10))
 	}
+	if w.ahead != nil {
+		b.Queue(claimSQL, w.ahead.args()...)
+	}
 	b.Queue(sql, args...)
 	if w.commit {
 		b.Queue("COMMIT")
@@ -192,6 +197,16 @@ func (w *lastWrite) send(ctx context.Context, sql string, args []any) (*lastBatc
 	lb := &lastBatch{BatchResults: conn.SendBatch(sendCtx, b), w: w, conn: conn, cancel: cancel}
 	if timeout {
 		if _, err := lb.BatchResults.Exec(); err != nil {
+			if w.ahead != nil { // skipped with the rest
+				w.ahead.settle(pgconn.CommandTag{}, err)
+			}
+			return nil, lb.fail(err)
+		}
+	}
+	if w.ahead != nil {
+		tag, err := lb.BatchResults.Exec()
+		w.ahead.settle(tag, err)
+		if err != nil {
 			return nil, lb.fail(err)
 		}
 	}
